@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
+#include <string.h>
+
+#include "base/gs_err.h"
+#include "base/gs_varint.h"
+#include "format/tf_batch.h"
+
+enum ftype {
+	F_NONE = 0,
+	S_KEY_I32, /* cpu */
+	S_KEY_U32, /* pid */
+	S_BASE,
+	S_LOST,
+	S_PERIOD,
+	S_INTERVAL,
+	C_TS,      /* sint64 deltas -> absolute ts */
+	C_U64,
+	C_U32,
+	C_I64,
+	C_I32,
+	C_S32,
+};
+
+struct fdesc {
+	uint8_t type;
+	uint8_t group;
+	const char *name;
+};
+
+#define NF TF_BATCH_MAX_FIELDS
+
+static const struct fdesc descs[TF_PKT_ALLOCS + 1][NF] = {
+	[TF_PKT_CPU_SAMPLES] = {
+		[1] = { S_KEY_I32, 0, "cpu" },
+		[2] = { S_BASE, 0, "base_ts" },
+		[3] = { C_TS, 0, "ts" },
+		[4] = { C_U32, 0, "tid" },
+		[5] = { C_U64, 0, "stack_id" },
+		[6] = { C_U64, 0, "weight" },
+		[7] = { C_U32, 0, "cpu" },
+		[8] = { S_PERIOD, 0, "period" },
+		[9] = { C_U64, 0, "goid" },
+		[10] = { S_LOST, 0, "lost_events" },
+	},
+	[TF_PKT_SCHED] = {
+		[1] = { S_KEY_I32, 0, "cpu" },
+		[2] = { S_BASE, 0, "base_ts" },
+		[3] = { C_TS, 0, "ts" },
+		[4] = { C_U32, 0, "prev_tid" },
+		[5] = { C_I64, 0, "prev_state" },
+		[6] = { C_U32, 0, "next_tid" },
+		[7] = { C_I32, 0, "next_prio" },
+		[8] = { C_U64, 0, "prev_stack_id" },
+		[9] = { C_TS, 1, "ts" },
+		[10] = { C_U32, 1, "tid" },
+		[11] = { C_I32, 1, "target_cpu" },
+		[12] = { C_U32, 1, "waker_tid" },
+		[13] = { C_U32, 1, "flags" },
+		[14] = { S_LOST, 0, "lost_events" },
+	},
+	[TF_PKT_GO_EVENTS] = {
+		[1] = { S_KEY_U32, 0, "pid" },
+		[2] = { S_BASE, 0, "base_ts" },
+		[3] = { C_TS, 0, "ts" },
+		[4] = { C_U32, 0, "kind" },
+		[5] = { C_U64, 0, "goid" },
+		[6] = { C_U32, 0, "from_state" },
+		[7] = { C_U32, 0, "to_state" },
+		[8] = { C_U64, 0, "reason_sid" },
+		[9] = { C_S32, 0, "p" },
+		[10] = { C_U64, 0, "m" },
+		[11] = { C_U64, 0, "stack_id" },
+		[12] = { C_U64, 0, "arg" },
+		[13] = { S_LOST, 0, "lost_events" },
+		[14] = { C_U64, 0, "arg2" },
+	},
+	[TF_PKT_ALLOCS] = {
+		[1] = { S_KEY_U32, 0, "pid" },
+		[2] = { S_BASE, 0, "base_ts" },
+		[3] = { C_TS, 0, "ts" },
+		[4] = { C_U32, 0, "tid" },
+		[5] = { C_U64, 0, "size" },
+		[6] = { C_U64, 0, "type_sid" },
+		[7] = { C_U64, 0, "stack_id" },
+		[8] = { C_U32, 0, "kind" },
+		[9] = { C_U64, 0, "addr" },
+		[10] = { S_INTERVAL, 0, "sample_interval_bytes" },
+		[11] = { C_U64, 0, "goid" },
+	},
+};
+
+static const struct fdesc *desc(enum tf_packet_kind kind, unsigned int f)
+{
+	if (!tf_packet_kind_is_batch(kind) || f >= NF)
+		return NULL;
+	return descs[kind][f].type ? &descs[kind][f] : NULL;
+}
+
+static bool is_col(const struct fdesc *d)
+{
+	return d && d->type >= C_TS;
+}
+
+int tf_batch_field_group(enum tf_packet_kind kind, unsigned int f)
+{
+	const struct fdesc *d = desc(kind, f);
+
+	return is_col(d) ? d->group : -1;
+}
+
+unsigned int tf_batch_ts_field(enum tf_packet_kind kind, int g)
+{
+	return kind == TF_PKT_SCHED && g == 1 ? TF_WK_TS : 3;
+}
+
+const char *tf_batch_field_name(enum tf_packet_kind kind, unsigned int f)
+{
+	const struct fdesc *d = desc(kind, f);
+
+	return d ? d->name : NULL;
+}
+
+bool tf_batch_field_signed(enum tf_packet_kind kind, unsigned int f)
+{
+	const struct fdesc *d = desc(kind, f);
+
+	return d && (d->type == C_I64 || d->type == C_I32 || d->type == C_S32);
+}
+
+static inline uint64_t convert(uint8_t type, uint64_t v)
+{
+	switch (type) {
+	case C_U32:
+		return (uint32_t)v;
+	case C_I32:
+		return (uint64_t)(int64_t)(int32_t)v;
+	case C_S32:
+		return (uint64_t)(int64_t)(int32_t)((uint32_t)v >> 1 ^
+						    -((uint32_t)v & 1));
+	default:
+		return v;
+	}
+}
+
+/* Make room for `more` values in column f. */
+static int col_reserve(struct tf_batch_buf *bb, unsigned int f, size_t have,
+		       size_t more)
+{
+	void *p = bb->b.col[f];
+	int err;
+
+	if (more > TF_MAX_BATCH_EVENTS || have + more > TF_MAX_BATCH_EVENTS)
+		return -GS_E_LIMIT;
+	err = gs_grow(&p, &bb->cap[f], sizeof(uint64_t), have + more,
+		      TF_MAX_BATCH_EVENTS);
+	bb->b.col[f] = p;
+	return err;
+}
+
+/* Skip a field of wire type wt; return the new position or NULL. */
+static const uint8_t *skip_field(const uint8_t *p, const uint8_t *end,
+				 unsigned int wt)
+{
+	uint64_t v;
+
+	switch (wt) {
+	case 0:
+		return gs_varint_get(p, end, &v);
+	case 1:
+		return end - p >= 8 ? p + 8 : NULL;
+	case 2:
+		p = gs_varint_get(p, end, &v);
+		if (!p || v > (uint64_t)(end - p))
+			return NULL;
+		return p + v;
+	case 5:
+		return end - p >= 4 ? p + 4 : NULL;
+	default:
+		return NULL;
+	}
+}
+
+/* Decode packed varints [p, end) appended to column f. */
+static int decode_packed(struct tf_batch_buf *bb, unsigned int f, uint8_t type,
+			 size_t *cnt, const uint8_t *p, const uint8_t *end)
+{
+	size_t n = 0, have = *cnt;
+	uint64_t *out;
+	int err;
+
+	for (const uint8_t *q = p; q < end; q++)
+		n += *q < 0x80;
+	err = col_reserve(bb, f, have, n);
+	if (err)
+		return err;
+	out = bb->b.col[f] + have;
+	if (type == C_U64 || type == C_I64 || type == C_TS) {
+		for (size_t i = 0; i < n; i++) {
+			p = gs_varint_get(p, end, &out[i]);
+			if (!p)
+				return -GS_E_FORMAT;
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			uint64_t v;
+
+			p = gs_varint_get(p, end, &v);
+			if (!p)
+				return -GS_E_FORMAT;
+			out[i] = convert(type, v);
+		}
+	}
+	if (p != end)
+		return -GS_E_FORMAT;
+	*cnt = have + n;
+	return 0;
+}
+
+int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
+		     const uint8_t *p, size_t len, size_t *err_at)
+{
+	struct tf_batch *b = &bb->b;
+	const uint8_t *start = p, *end = p + len;
+	size_t cnt[NF] = { 0 };
+	int err = 0;
+
+	b->kind = kind;
+	b->n[0] = b->n[1] = 0;
+	b->key = -1;
+	b->base_ts = b->lost_events = b->period = b->sample_interval = 0;
+	memset(b->present, 0, sizeof(b->present));
+	while (p < end) {
+		const uint8_t *fstart = p;
+		const struct fdesc *d;
+		uint64_t tag, v;
+		unsigned int f, wt;
+
+		p = gs_varint_get(p, end, &tag);
+		if (!p || tag >> 3 == 0 || tag >> 3 > 536870911u) {
+			p = fstart;
+			err = -GS_E_FORMAT;
+			break;
+		}
+		f = tag >> 3 < NF ? (unsigned int)(tag >> 3) : 0;
+		wt = tag & 7;
+		d = f ? desc(kind, f) : NULL;
+		if (!d) {
+			p = skip_field(p, end, wt);
+			if (!p) {
+				p = fstart;
+				err = -GS_E_FORMAT;
+				break;
+			}
+			continue;
+		}
+		if (is_col(d) && wt == 2) {
+			const uint8_t *q = gs_varint_get(p, end, &v);
+
+			if (!q || v > (uint64_t)(end - q)) {
+				err = -GS_E_FORMAT;
+				break;
+			}
+			err = decode_packed(bb, f, d->type, &cnt[f], q, q + v);
+			if (err)
+				break;
+			p = q + v;
+			b->present[f] = true;
+			continue;
+		}
+		if (wt != 0) {
+			p = fstart;
+			err = -GS_E_FORMAT;
+			break;
+		}
+		p = gs_varint_get(p, end, &v);
+		if (!p) {
+			p = fstart;
+			err = -GS_E_FORMAT;
+			break;
+		}
+		switch (d->type) {
+		case S_KEY_I32:
+			b->key = (int32_t)v;
+			break;
+		case S_KEY_U32:
+			b->key = (uint32_t)v;
+			break;
+		case S_BASE:
+			b->base_ts = v;
+			break;
+		case S_LOST:
+			b->lost_events = v;
+			break;
+		case S_PERIOD:
+			b->period = v;
+			break;
+		case S_INTERVAL:
+			b->sample_interval = v;
+			break;
+		default: /* one unpacked element of a column */
+			err = col_reserve(bb, f, cnt[f], 1);
+			if (err)
+				break;
+			b->col[f][cnt[f]++] = d->type == C_TS ? v : convert(d->type, v);
+			b->present[f] = true;
+			break;
+		}
+		if (err)
+			break;
+	}
+	if (err) {
+		*err_at = (size_t)(p - start);
+		return err;
+	}
+
+	/* group sizes come from the ts columns; other columns match or are absent */
+	for (int g = 0; g < 2; g++)
+		b->n[g] = cnt[tf_batch_ts_field(kind, g)];
+	if (kind != TF_PKT_SCHED)
+		b->n[1] = 0;
+	for (unsigned int f = 1; f < NF; f++) {
+		const struct fdesc *d = desc(kind, f);
+		size_t n;
+		uint64_t dflt;
+
+		if (!is_col(d))
+			continue;
+		n = b->n[d->group];
+		if (cnt[f] == n) {
+			if (d->type == C_TS) { /* deltas -> absolute */
+				uint64_t ts = b->base_ts, *c = b->col[f];
+
+				for (size_t i = 0; i < n; i++) {
+					ts += (uint64_t)gs_zigzag_dec(c[i]);
+					c[i] = ts;
+				}
+			}
+			continue;
+		}
+		if (cnt[f] != 0) {
+			*err_at = len;
+			return -GS_E_FORMAT;
+		}
+		err = col_reserve(bb, f, 0, n);
+		if (err)
+			return err;
+		dflt = kind == TF_PKT_CPU_SAMPLES && f == TF_CPU_WEIGHT ? b->period : 0;
+		for (size_t i = 0; i < n; i++)
+			b->col[f][i] = dflt;
+	}
+	return 0;
+}
+
+void tf_batch_buf__release(struct tf_batch_buf *bb)
+{
+	for (int f = 0; f < NF; f++)
+		gs_free(bb->b.col[f]);
+	memset(bb, 0, sizeof(*bb));
+}
+
+/* ------------------------------------------------------------ encoder */
+
+static inline uint8_t *put_tag(uint8_t *p, unsigned int f, unsigned int wt)
+{
+	return gs_varint_put(p, (uint64_t)f << 3 | wt);
+}
+
+static int encode_col(const struct tf_batch *b, unsigned int f,
+		      const struct fdesc *d, struct gs_buf *out)
+{
+	size_t n = b->n[d->group];
+	const uint64_t *c = b->col[f];
+	uint64_t dflt = 0, prev = b->base_ts;
+	uint8_t *start, *p;
+	size_t hdr, len;
+	bool all_dflt = true;
+	int err;
+
+	if (!n)
+		return 0;
+	if (b->kind == TF_PKT_CPU_SAMPLES && f == TF_CPU_WEIGHT)
+		dflt = b->period;
+	if (d->type != C_TS) {
+		for (size_t i = 0; i < n && all_dflt; i++)
+			all_dflt = c[i] == dflt;
+		if (all_dflt)
+			return 0;
+	}
+	err = gs_buf__reserve(out, 2 * GS_VARINT_MAX + n * GS_VARINT_MAX);
+	if (err)
+		return err;
+	start = out->data + out->len;
+	p = start + 1 + GS_VARINT_MAX; /* room for tag + worst-case length */
+	switch (d->type) {
+	case C_TS:
+		for (size_t i = 0; i < n; i++) {
+			p = gs_varint_put(p, gs_zigzag_enc((int64_t)(c[i] - prev)));
+			prev = c[i];
+		}
+		break;
+	case C_S32:
+		for (size_t i = 0; i < n; i++) {
+			int32_t v = (int32_t)c[i];
+
+			p = gs_varint_put(p, (uint32_t)(((uint32_t)v << 1) ^
+							 (uint32_t)(v >> 31)));
+		}
+		break;
+	case C_U32:
+		for (size_t i = 0; i < n; i++)
+			p = gs_varint_put(p, (uint32_t)c[i]);
+		break;
+	case C_I32:
+		for (size_t i = 0; i < n; i++)
+			p = gs_varint_put(p, (uint64_t)(int64_t)(int32_t)c[i]);
+		break;
+	default:
+		for (size_t i = 0; i < n; i++)
+			p = gs_varint_put(p, c[i]);
+		break;
+	}
+	len = (size_t)(p - (start + 1 + GS_VARINT_MAX));
+	p = put_tag(start, f, 2);
+	p = gs_varint_put(p, len);
+	hdr = (size_t)(p - start);
+	memmove(p, start + 1 + GS_VARINT_MAX, len);
+	out->len += hdr + len;
+	return 0;
+}
+
+int tf_batch__encode(const struct tf_batch *b, struct gs_buf *out)
+{
+	int err;
+
+	for (unsigned int f = 1; f < NF; f++) {
+		const struct fdesc *d = desc(b->kind, f);
+		uint64_t v;
+		uint8_t *p;
+
+		if (!d)
+			continue;
+		if (is_col(d)) {
+			err = encode_col(b, f, d, out);
+			if (err)
+				return err;
+			continue;
+		}
+		switch (d->type) {
+		case S_KEY_I32:
+		case S_KEY_U32:
+			if (b->key < 0)
+				continue;
+			v = d->type == S_KEY_I32 ? (uint64_t)(int64_t)(int32_t)b->key
+						 : (uint32_t)b->key;
+			break;
+		case S_BASE:
+			v = b->base_ts;
+			break;
+		case S_LOST:
+			if (!b->lost_events)
+				continue;
+			v = b->lost_events;
+			break;
+		case S_PERIOD:
+			if (!b->period)
+				continue;
+			v = b->period;
+			break;
+		case S_INTERVAL:
+			if (!b->sample_interval)
+				continue;
+			v = b->sample_interval;
+			break;
+		default:
+			continue;
+		}
+		err = gs_buf__reserve(out, 2 * GS_VARINT_MAX);
+		if (err)
+			return err;
+		p = put_tag(out->data + out->len, f, 0);
+		p = gs_varint_put(p, v);
+		out->len = (size_t)(p - out->data);
+	}
+	return 0;
+}
