@@ -89,6 +89,8 @@ void *gs_arena__alloc(struct gs_arena *a, size_t n)
 	struct gs_arena_block *b = a->head;
 	size_t sz;
 
+	if (n > SIZE_MAX - 15 - sizeof(*b))
+		return NULL; /* rounding up or the block header would overflow */
 	n = (n + 15) & ~(size_t)15;
 	if (n == 0)
 		n = 16;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,10 +12,11 @@ int gs_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	unsigned long long v;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	/* decimal or 0x hex; base 0 would read "010" as octal 8 */
+	v = strtoull(s, &end, s[0] == '0' && (s[1] == 'x' || s[1] == 'X') ? 16 : 10);
 	if (*end)
 		return -EINVAL;
 	if (errno == ERANGE || v < min || v > max)
@@ -35,7 +37,7 @@ static int parse_scaled(const char *s, const struct unit *units,
 	char *end;
 	double v, mult = dflt;
 
-	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &end);
@@ -68,7 +70,8 @@ int gs_parse_duration_ns(const char *s, uint64_t *out)
 		return err;
 	if (v >= 1.8e19)
 		return -ERANGE;
-	*out = (uint64_t)v;
+	/* nearest ns: 1.001 * 1e3 is 1000.999..., not 1000 */
+	*out = (uint64_t)round(v);
 	return 0;
 }
 
@@ -84,7 +87,8 @@ int gs_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 
 	if (err)
 		return err;
-	if (v < (double)min || v > (double)max || v != floor(v))
+	/* (double)UINT64_MAX is 2^64, which does not convert back */
+	if (v < (double)min || v > (double)max || v >= 0x1p64 || v != floor(v))
 		return -ERANGE;
 	*out = (uint64_t)v;
 	return 0;

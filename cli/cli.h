@@ -50,6 +50,11 @@ int cli_getopt(const struct cli_cmd *cmd, int argc, char **argv);
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+struct tf_losses;
+
+/* Warn on stderr about data the reader had to skip (nothing if none). */
+void cli_warn_losses(const char *path, const struct tf_losses *l);
+
 /* Exit code for a negative library error. */
 int cli_exit_code(int err);
 

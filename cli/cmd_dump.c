@@ -34,6 +34,8 @@ static int run_dump(const struct cli_cmd *cmd, int argc, char **argv)
 	if (err)
 		return cli_exit_code(err);
 	err = rd_dump(stdout, r, json);
+	if (!err)
+		cli_warn_losses(argv[optind], tf_reader__losses(r));
 	tf_reader__close(r);
 	return cli_exit_code(err);
 }

@@ -36,6 +36,7 @@ static int run_info(const struct cli_cmd *cmd, int argc, char **argv)
 			rd_info__json(stdout, argv[optind], &info);
 		else
 			rd_info__text(stdout, argv[optind], &info);
+		cli_warn_losses(argv[optind], &info.losses);
 	}
 	an_info__release(&info);
 	return cli_exit_code(err);

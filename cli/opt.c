@@ -5,6 +5,7 @@
 
 #include "base/gs_err.h"
 #include "cli/cli.h"
+#include "format/tf_reader.h"
 
 #define MAX_OPTS 32
 
@@ -86,4 +87,16 @@ int cli_exit_code(int err)
 	if (!err)
 		return EXIT_OK;
 	return gs_err_is_input(err) ? EXIT_USAGE : EXIT_FAIL;
+}
+
+void cli_warn_losses(const char *path, const struct tf_losses *l)
+{
+	if (l->chunks_skipped || l->bytes_skipped)
+		fprintf(stderr, "gscope: warning: %s: %llu corrupt or missing chunk%s skipped (%llu bytes)\n",
+			path, (unsigned long long)l->chunks_skipped,
+			l->chunks_skipped == 1 ? "" : "s",
+			(unsigned long long)l->bytes_skipped);
+	if (l->truncated)
+		fprintf(stderr, "gscope: warning: %s: truncated: the last %llu bytes are an incomplete chunk\n",
+			path, (unsigned long long)l->truncated_bytes);
 }

@@ -40,6 +40,16 @@
 #define TF_FOOTER_SIZE 32
 #define TF_SYNC 0x4b435347u /* "GSCK" read as little-endian u32 */
 
+/*
+ * Fuzz builds ignore CRC mismatches so that mutated inputs reach the
+ * parsers behind the checksums (the libFuzzer convention).
+ */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define TF_FUZZING 1
+#else
+#define TF_FUZZING 0
+#endif
+
 /* Limits on sizes read from input. */
 #define TF_MAX_CHUNK_BYTES (64u << 20)   /* stored and raw payload */
 #define TF_MAX_PACKET_BYTES (64u << 20)

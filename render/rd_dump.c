@@ -35,7 +35,8 @@ static void batch_text(FILE *f, const struct tf_batch *b)
 		for (size_t i = 0; i < b->n[g]; i++) {
 			fprintf(f, "  %s", group_names[b->kind][g]);
 			for (unsigned int c = 1; c < TF_BATCH_MAX_FIELDS; c++) {
-				if (tf_batch_field_group(b->kind, c) != g)
+				/* absent columns hold defaults: keep lines short */
+				if (tf_batch_field_group(b->kind, c) != g || !b->present[c])
 					continue;
 				if (tf_batch_field_signed(b->kind, c))
 					fprintf(f, " %s=%" PRId64, tf_batch_field_name(b->kind, c),
@@ -79,6 +80,35 @@ static void batch_json(struct gs_json *j, const struct tf_batch *b)
 		}
 		gs_json__end_array(j);
 	}
+}
+
+/* One line per interned entry. */
+static void intern_text(FILE *f, const Gscope__V1__InternBatch *ib)
+{
+	const Gscope__V1__StackNodes *sn = ib->stacks;
+	size_t nodes = sn ? (sn->n_parent < sn->n_frame ? sn->n_parent : sn->n_frame) : 0;
+
+	fprintf(f, "strings=%zu mappings=%zu frames=%zu stack_nodes=%zu\n",
+		ib->n_strings, ib->n_mappings, ib->n_frames, nodes);
+	for (size_t i = 0; i < ib->n_strings; i++) {
+		fprintf(f, "  string id=%" PRIu64 " str=", ib->strings[i]->id);
+		gs_json_quote(f, (const char *)ib->strings[i]->str.data,
+			      ib->strings[i]->str.len);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < ib->n_mappings; i++) {
+		fputs("  mapping ", f);
+		rd_pb__text(f, &ib->mappings[i]->base);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < ib->n_frames; i++) {
+		fputs("  frame ", f);
+		rd_pb__text(f, &ib->frames[i]->base);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < nodes; i++)
+		fprintf(f, "  stack_node id=%" PRIu64 " parent=%" PRIu64 " frame=%" PRIu64 "\n",
+			sn->first_id + i, sn->parent[i], sn->frame[i]);
 }
 
 static void losses_json(struct gs_json *j, const struct tf_losses *l)
@@ -156,6 +186,8 @@ int rd_dump(FILE *f, struct tf_reader *r, bool json)
 		fprintf(f, "%s ", name);
 		if (pkt.batch) {
 			batch_text(f, pkt.batch);
+		} else if (pkt.kind == TF_PKT_INTERN) {
+			intern_text(f, pkt.msg->intern);
 		} else if (pkt.msg) {
 			rd_pb__text(f, (const ProtobufCMessage *)pkt.msg->cpu_samples);
 			fputc('\n', f);

@@ -143,6 +143,22 @@ void rd_pb__text(FILE *f, const ProtobufCMessage *m)
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		size_t n = field_count(m, fd);
 
+		bool list = fd->label == PROTOBUF_C_LABEL_REPEATED &&
+			    fd->type != PROTOBUF_C_TYPE_MESSAGE;
+
+		if (!n)
+			continue;
+		if (list) { /* name=[a b c] */
+			fprintf(f, "%s%s=[", first ? "" : " ", fd->name);
+			for (size_t k = 0; k < n; k++) {
+				if (k)
+					fputc(' ', f);
+				text_value(f, fd, field_value(m, fd, k));
+			}
+			fputc(']', f);
+			first = false;
+			continue;
+		}
 		for (size_t k = 0; k < n; k++) {
 			if (!first)
 				fputc(' ', f);

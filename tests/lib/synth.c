@@ -50,8 +50,10 @@ struct stacks {
 	uint64_t ids[NSTACKS];
 };
 
-static int make_stacks(struct tf_writer *w, struct rng *r, struct stacks *st)
+static int make_stacks(struct tf_writer *w, struct rng *r, struct stacks *st,
+		       bool small)
 {
+	int nfuncs = small ? 10 : NFUNCS, nstacks = small ? 20 : NSTACKS;
 	uint64_t fr[NFUNCS], map = 0, path;
 	struct tf_mapping m = { .pid = 4242, .start = 0x400000, .end = 0x800000 };
 	int err;
@@ -63,7 +65,7 @@ static int make_stacks(struct tf_writer *w, struct rng *r, struct stacks *st)
 	err = tf_writer__intern_mapping(w, &m, &map);
 	if (err)
 		return err;
-	for (int i = 0; i < NFUNCS; i++) {
+	for (int i = 0; i < nfuncs; i++) {
 		char name[64], file[64];
 		struct tf_frame f = { .mapping_id = map, .kind = 3 };
 		int n = snprintf(name, sizeof(name), "main.func%03d", i);
@@ -78,6 +80,10 @@ static int make_stacks(struct tf_writer *w, struct rng *r, struct stacks *st)
 			return err;
 	}
 	for (int s = 0; s < NSTACKS; s++) {
+		if (s >= nstacks) {
+			st->ids[s] = st->ids[s % nstacks];
+			continue;
+		}
 		uint64_t frames[32];
 		int depth = 4 + (int)below(r, 24);
 
@@ -86,8 +92,8 @@ static int make_stacks(struct tf_writer *w, struct rng *r, struct stacks *st)
 			int lvl = depth - 1 - d; /* 0 = root */
 
 			frames[d] = lvl == 0 ? fr[0] :
-				    lvl < 3 ? fr[1 + below(r, 8)] :
-					      fr[below(r, NFUNCS)];
+				    lvl < 3 ? fr[1 + below(r, small ? 4 : 8)] :
+					      fr[below(r, (uint64_t)nfuncs)];
 		}
 		err = tf_writer__intern_stack(w, frames, (size_t)depth, &st->ids[s]);
 		if (err)
@@ -177,7 +183,7 @@ int synth_write(struct tf_writer *w, const struct synth_opts *o,
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	err = make_stacks(w, &r, st);
+	err = make_stacks(w, &r, st, o->small);
 	if (!err && o->meta)
 		err = write_meta(w, now, nthreads, c);
 	for (int i = 0; i < ncpu; i++)
@@ -189,7 +195,7 @@ int synth_write(struct tf_writer *w, const struct synth_opts *o,
 
 		if (o->gen_every && i && i % o->gen_every == 0) {
 			err = tf_writer__new_generation(w);
-			err = err ?: make_stacks(w, &r, st);
+			err = err ?: make_stacks(w, &r, st, o->small);
 			if (err)
 				break;
 		}

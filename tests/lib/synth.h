@@ -21,6 +21,7 @@ struct synth_opts {
 	bool go_and_alloc;   /* add Go events and allocation samples */
 	bool meta;           /* add process/thread/clock/GC/loss packets */
 	uint64_t gen_every;  /* start a generation every N events; 0 = never */
+	bool small;          /* 10 functions and 20 stacks instead of 500 and 2000 */
 };
 
 struct synth_counts {

@@ -5,6 +5,7 @@
  *   gst-synth [-n EVENTS] [-s SEED] [-c NCPU] [-g] [-m] [-G EVERY]
  *             [-b CHUNK_BYTES] [-z LEVEL] [-k] [-o FILE]
  *
+ * -S uses 10 functions and 20 stacks (small files for fuzz seeds and goldens),
  * -g adds Go events and allocations, -m metadata packets, -G starts a
  * generation every EVERY events, -k never closes: after writing it flushes,
  * prints "ready" and sleeps until killed (SIGKILL tests).
@@ -46,7 +47,7 @@ int main(int argc, char **argv)
 	int opt, err;
 
 	gs_log__set_fn(log_stderr);
-	while ((opt = getopt(argc, argv, "n:s:c:gmG:b:z:ko:B:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:c:gmG:b:z:ko:B:S")) != -1) {
 		switch (opt) {
 		case 'n': so.events = num(optarg, UINT64_MAX); break;
 		case 's': so.seed = num(optarg, UINT64_MAX); break;
@@ -56,11 +57,12 @@ int main(int argc, char **argv)
 		case 'G': so.gen_every = num(optarg, UINT64_MAX); break;
 		case 'b': wo.chunk_bytes = num(optarg, 1 << 24); break;
 		case 'B': wo.batch_events = num(optarg, 1 << 20); break;
-		case 'z': wo.zstd_level = (int)num(optarg, 22); break;
+		case 'z': wo.zstd_level = !strcmp(optarg, "-1") ? -1 : (int)num(optarg, 22); break;
 		case 'k': hang = true; break;
+		case 'S': so.small = true; break;
 		case 'o': out = optarg; break;
 		default:
-			fprintf(stderr, "usage: gst-synth [-n N] [-s SEED] [-c NCPU] [-g] [-m] [-G N] [-b BYTES] [-B EVENTS] [-z LEVEL] [-k] [-o FILE]\n");
+			fprintf(stderr, "usage: gst-synth [-n N] [-s SEED] [-c NCPU] [-g] [-m] [-G N] [-b BYTES] [-B EVENTS] [-z LEVEL] [-S] [-k] [-o FILE]\n");
 			return 2;
 		}
 	}

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Run every libFuzzer harness for FUZZ_SECONDS seconds in total, seeded
+# with small valid traces.  Prints "N passed, N failed" (one per harness).
+set -u
+OUTPUT=${OUTPUT:-build}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ=build/fuzz
+SYNTH=$OUTPUT/tests/gst-synth
+corpus=$FUZZ/corpus
+mkdir -p "$corpus/reader" "$corpus/batch"
+
+# seeds: small traces of every packet kind, with and without compression
+if [ ! -e "$corpus/reader/seed-1.gst" ]; then
+	$SYNTH -S -n 60 -s 1 -g -m -o "$corpus/reader/seed-1.gst" >/dev/null &&
+	$SYNTH -S -n 100 -s 2 -g -m -z -1 -b 4096 -o "$corpus/reader/seed-2.gst" >/dev/null &&
+	$SYNTH -S -n 300 -s 3 -G 100 -b 4096 -o "$corpus/reader/seed-3.gst" >/dev/null ||
+		{ echo "fuzz: cannot make seeds with $SYNTH"; echo "0 passed, 1 failed"; exit 1; }
+	cp fixtures/traces/*.gst "$corpus/reader/" 2>/dev/null || true
+fi
+
+set -- $FUZZ/fuzz_*
+n=$#
+per=$(( FUZZ_SECONDS / n ))
+[ "$per" -ge 1 ] || per=1
+pass=0 fail=0
+for bin in "$@"; do
+	name=${bin##*/fuzz_}
+	dir=$corpus/$name
+	mkdir -p "$dir"
+	log=$FUZZ/$name.log
+	echo "fuzz: $name for ${per}s"
+	if "$bin" -max_total_time="$per" -max_len=65536 -timeout=10 -rss_limit_mb=1024 \
+		-print_final_stats=1 "$dir" >"$log" 2>&1; then
+		pass=$((pass + 1))
+		grep -E '^stat::number_of_executed_units' "$log" | sed 's/^/fuzz:   /'
+	else
+		fail=$((fail + 1))
+		echo "fuzz: $name FAILED; tail of $log:"
+		tail -40 "$log"
+	fi
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
