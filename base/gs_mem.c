@@ -19,6 +19,12 @@ static int alloc_should_fail(void)
 	return fail_at && ++alloc_count >= fail_at;
 }
 
+void gs_mem__fail_at(long n)
+{
+	fail_at = n > 0 ? n : 0;
+	alloc_count = 0;
+}
+
 void *gs_malloc(size_t n)
 {
 	return alloc_should_fail() ? NULL : malloc(n ? n : 1);

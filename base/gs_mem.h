@@ -14,6 +14,9 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Fail allocation number n (counting from now) and all later ones; 0 = off. */
+void gs_mem__fail_at(long n);
+
 void *gs_malloc(size_t n);
 void *gs_calloc(size_t nmemb, size_t size);
 void *gs_realloc(void *p, size_t n);

@@ -69,15 +69,28 @@ static inline const uint8_t *gs_varint_get_slow(const uint8_t *p,
 static inline const uint8_t *gs_varint_get(const uint8_t *p,
 					   const uint8_t *end, uint64_t *out)
 {
-	if (p < end && *p < 0x80) {
-		*out = *p;
-		return p + 1;
+	uint64_t v, b;
+
+	if (end - p < GS_VARINT_MAX)
+		return gs_varint_get_slow(p, end, out);
+	/* at least 10 bytes left: no bounds checks, unrolled */
+	v = *p++;
+	if (v < 0x80)
+		goto done;
+	v &= 0x7f;
+	for (unsigned int shift = 7; shift < 63; shift += 7) {
+		b = *p++;
+		v |= (b & 0x7f) << shift;
+		if (b < 0x80)
+			goto done;
 	}
-	if (end - p >= 2 && p[1] < 0x80) {
-		*out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
-		return p + 2;
-	}
-	return gs_varint_get_slow(p, end, out);
+	b = *p++; /* 10th byte holds bit 63 only */
+	if (b > 1)
+		return NULL;
+	v |= b << 63;
+done:
+	*out = v;
+	return p;
 }
 
 #endif

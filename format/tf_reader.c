@@ -30,6 +30,7 @@ struct tf_reader {
 	unsigned int major, minor;
 
 	uint64_t pos;              /* next chunk header */
+	uint64_t last_hdr_off;     /* last chunk whose header was valid */
 	uint32_t expect_seq;
 	bool gen_valid;
 	uint32_t gen;
@@ -262,6 +263,9 @@ static int next_chunk(struct tf_reader *r)
 			return err;
 		r->loss.clean_close = false;
 		if (tf_chunk_hdr__decode(hb, &h) && footer_at(hb, off)) {
+			/* an index chunk whose header was unreadable is a lost chunk */
+			if (r->last_hdr_off != tf_get_le64(hb))
+				r->loss.chunks_skipped++;
 			r->pos += TF_FOOTER_SIZE;
 			r->loss.clean_close = r->pos == r->size && r->index;
 			continue;
@@ -281,6 +285,7 @@ static int next_chunk(struct tf_reader *r)
 			r->pos = r->size;
 			return 0;
 		}
+		r->last_hdr_off = off;
 		if (h.seq > r->expect_seq)
 			r->loss.chunks_skipped += h.seq - r->expect_seq;
 		r->expect_seq = h.seq + 1;

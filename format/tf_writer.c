@@ -524,8 +524,8 @@ static struct wbatch *new_batch(enum tf_packet_kind kind, int64_t key)
 	return wb;
 }
 
-static struct wbatch *batch_by_cpu(struct tf_writer *w, enum tf_packet_kind kind,
-				   int32_t cpu)
+static struct wbatch *new_cpu_batch(struct tf_writer *w, enum tf_packet_kind kind,
+				    int32_t cpu)
 {
 	size_t i = (size_t)((int64_t)cpu + 1);
 	void *p = w->by_cpu[kind];
@@ -554,6 +554,16 @@ static struct wbatch *batch_by_cpu(struct tf_writer *w, enum tf_packet_kind kind
 	return w->by_cpu[kind][i];
 }
 
+static inline struct wbatch *batch_by_cpu(struct tf_writer *w,
+					  enum tf_packet_kind kind, int32_t cpu)
+{
+	size_t i = (size_t)((int64_t)cpu + 1);
+
+	if (i < w->by_cpu_cap[kind] && w->by_cpu[kind][i])
+		return w->by_cpu[kind][i];
+	return new_cpu_batch(w, kind, cpu);
+}
+
 static struct wbatch *batch_by_pid(struct tf_writer *w, enum tf_packet_kind kind,
 				   uint32_t pid)
 {
@@ -580,31 +590,35 @@ static struct wbatch *batch_by_pid(struct tf_writer *w, enum tf_packet_kind kind
 	return wb;
 }
 
-/* Make room for one more event of group g; returns its index or -1. */
-static long batch_slot(struct tf_writer *w, struct wbatch *wb, int g)
+/* Grow the columns of group g. */
+static int grow_batch(struct tf_writer *w, struct wbatch *wb, int g)
 {
 	struct tf_batch *b = &wb->b;
-	size_t need = b->n[g] + 1;
+	size_t ncap = wb->cap[g] ? wb->cap[g] * 4 : 64;
 
-	if (need > wb->cap[g]) {
-		size_t ncap = wb->cap[g] ? wb->cap[g] * 4 : 64;
+	if (ncap > w->o.batch_events)
+		ncap = w->o.batch_events;
+	for (unsigned int f = 1; f < TF_BATCH_MAX_FIELDS; f++) {
+		void *p;
 
-		if (ncap > w->o.batch_events)
-			ncap = w->o.batch_events;
-		for (unsigned int f = 1; f < TF_BATCH_MAX_FIELDS; f++) {
-			void *p;
-
-			if (tf_batch_field_group(b->kind, f) != g)
-				continue;
-			p = gs_realloc(b->col[f], ncap * sizeof(uint64_t));
-			if (!p) {
-				fail(w, -ENOMEM);
-				return -1;
-			}
-			b->col[f] = p;
-		}
-		wb->cap[g] = ncap;
+		if (tf_batch_field_group(b->kind, f) != g)
+			continue;
+		p = gs_realloc(b->col[f], ncap * sizeof(uint64_t));
+		if (!p)
+			return fail(w, -ENOMEM);
+		b->col[f] = p;
 	}
+	wb->cap[g] = ncap;
+	return 0;
+}
+
+/* Make room for one more event of group g; returns its index or -1. */
+static inline long batch_slot(struct tf_writer *w, struct wbatch *wb, int g)
+{
+	struct tf_batch *b = &wb->b;
+
+	if (b->n[g] >= wb->cap[g] && grow_batch(w, wb, g))
+		return -1;
 	if (!b->n[0] && !b->n[1])
 		wb->min_ts = UINT64_MAX, wb->max_ts = 0;
 	return (long)b->n[g]++;

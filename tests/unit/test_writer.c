@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Writer behaviour that the round-trip tests do not cover: the flush
+ * interval, write errors, and allocation failures at every allocation site
+ * of the reader and the writer.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/gs_err.h"
+#include "base/gs_mem.h"
+#include "format/tf_reader.h"
+#include "format/tf_writer.h"
+#include "tests/lib/synth.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/gst-writer-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* Count batch events in path (without requiring a clean close). */
+static uint64_t count_events(const char *path, struct tf_losses *loss)
+{
+	struct tf_reader *r;
+	struct tf_packet pkt;
+	uint64_t n = 0;
+	int err;
+
+	cr_assert_eq(tf_reader__open(path, &r), 0);
+	while ((err = tf_reader__next(r, &pkt)) > 0)
+		if (pkt.batch)
+			n += pkt.batch->n[0] + pkt.batch->n[1];
+	cr_assert_eq(err, 0);
+	if (loss)
+		*loss = *tf_reader__losses(r);
+	tf_reader__close(r);
+	return n;
+}
+
+static void switch_at(struct tf_writer *w, uint64_t ts)
+{
+	struct tf_sched_switch s = { .ts = ts, .cpu = (int32_t)(ts % 2),
+				     .prev_tid = 1, .next_tid = 2 };
+
+	cr_assert_eq(tf_writer__sched_switch(w, &s), 0);
+}
+
+Test(writer, flush_interval_writes_without_close, .init = setup, .fini = teardown)
+{
+	struct tf_writer_opts o = { .flush_interval_ns = 5 * 1000 * 1000,
+				    .chunk_bytes = 1 << 20 };
+	struct timespec nap = { 0, 30 * 1000 * 1000 };
+	struct tf_losses loss;
+	struct tf_writer *w;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/t.gst", dir);
+	cr_assert_eq(tf_writer__open(path, &o, NULL, &w), 0);
+	for (uint64_t i = 0; i < 1000; i++)
+		switch_at(w, 1000 + i);
+	/* nothing written yet: batches of 4096 and a 1 MiB chunk are not full */
+	cr_assert_eq(count_events(path, NULL), 0);
+	nanosleep(&nap, NULL);
+	/* the interval is checked every 1024 events: the 1024th flushes all */
+	for (uint64_t i = 1000; i < 1024; i++)
+		switch_at(w, 1000 + i);
+	cr_assert_eq(count_events(path, &loss), 1024);
+	cr_assert_eq(loss.truncated, false);
+	cr_assert_eq(loss.clean_close, false);
+	cr_assert_eq(tf_writer__close(w), 0);
+	cr_assert_eq(count_events(path, &loss), 1024);
+	cr_assert_eq(loss.clean_close, true);
+}
+
+Test(writer, full_disk_is_an_error)
+{
+	struct tf_writer *w = NULL;
+	int err;
+
+	if (access("/dev/full", W_OK))
+		cr_skip_test("no /dev/full");
+	err = tf_writer__open("/dev/full", NULL, NULL, &w);
+	cr_assert_eq(err, -ENOSPC, "err=%d", err);
+}
+
+Test(writer, missing_directory_is_an_error)
+{
+	struct tf_writer *w = NULL;
+
+	cr_assert_eq(tf_writer__open("/nonexistent-dir/x.gst", NULL, NULL, &w), -ENOENT);
+}
+
+/*
+ * Fail the Nth allocation for every N until a run succeeds: each run must
+ * fail cleanly with -ENOMEM (ASan reports any leak or bad access).
+ */
+Test(writer, allocation_failures_everywhere, .init = setup, .fini = teardown)
+{
+	struct synth_opts so = { .events = 3000, .seed = 7, .go_and_alloc = true,
+				 .meta = true, .small = true, .gen_every = 1000 };
+	struct tf_writer_opts wo = { .chunk_bytes = 4096 };
+	struct synth_counts c;
+	char path[128];
+	int ok_write = 0, ok_read = 0;
+
+	snprintf(path, sizeof(path), "%s/a.gst", dir);
+	for (long n = 1; n < 5000 && !ok_write; n++) {
+		struct tf_writer *w;
+		int err;
+
+		gs_mem__fail_at(n);
+		err = tf_writer__open(path, &wo, synth_header(), &w);
+		if (!err) {
+			err = synth_write(w, &so, &c);
+			if (err)
+				tf_writer__abort(w);
+			else
+				err = tf_writer__close(w);
+		}
+		gs_mem__fail_at(0);
+		if (!err)
+			ok_write = 1;
+		else
+			cr_assert_eq(err, -ENOMEM, "alloc %ld: err=%d", n, err);
+	}
+	cr_assert(ok_write);
+	for (long n = 1; n < 5000 && !ok_read; n++) {
+		struct tf_reader *r;
+		struct tf_packet pkt;
+		uint64_t events = 0;
+		int err;
+
+		gs_mem__fail_at(n);
+		err = tf_reader__open(path, &r);
+		if (!err) {
+			while ((err = tf_reader__next(r, &pkt)) > 0)
+				if (pkt.batch)
+					events += pkt.batch->n[0] + pkt.batch->n[1];
+			tf_reader__close(r);
+		}
+		gs_mem__fail_at(0);
+		if (!err) {
+			ok_read = 1;
+			cr_assert_eq(events, 3000);
+		} else {
+			cr_assert(err == -ENOMEM || err == -GS_E_FORMAT,
+				  "alloc %ld: err=%d", n, err);
+		}
+	}
+	cr_assert(ok_read);
+}
