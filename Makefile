@@ -147,7 +147,7 @@ tools: $(TOOLS)
 # ---------------------------------------------------------------- tests
 # `make check` prints one summary line last: "N passed, N failed".
 check: deps
-	$(Q)$(MAKE) --no-print-directory all tools $(OUTPUT)/tests/unit-tests fuzz-build
+	$(Q)$(MAKE) --no-print-directory -j2 all tools $(OUTPUT)/tests/unit-tests fuzz-build
 	$(Q)OUTPUT=$(OUTPUT) FUZZ_SECONDS=$(or $(CHECK_FUZZ_SECONDS),30) \
 		sh tests/run-all.sh
 

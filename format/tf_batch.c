@@ -238,7 +238,7 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 		     const uint8_t *p, size_t len, size_t *err_at)
 {
 	struct tf_batch *b = &bb->b;
-	const uint8_t *start = p, *end = p + len;
+	const uint8_t *start = p, *end = p + len, *fstart = p;
 	size_t cnt[NF] = { 0 };
 	int err = 0;
 
@@ -248,11 +248,11 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 	b->base_ts = b->lost_events = b->period = b->sample_interval = 0;
 	memset(b->present, 0, sizeof(b->present));
 	while (p < end) {
-		const uint8_t *fstart = p;
 		const struct fdesc *d;
 		uint64_t tag, v;
 		unsigned int f, wt;
 
+		fstart = p;
 		p = gs_varint_get(p, end, &tag);
 		if (!p || tag >> 3 == 0 || tag >> 3 > 536870911u) {
 			p = fstart;
@@ -327,7 +327,7 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 			break;
 	}
 	if (err) {
-		*err_at = (size_t)(p - start);
+		*err_at = (size_t)(fstart - start); /* the malformed field */
 		return err;
 	}
 

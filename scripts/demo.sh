@@ -6,7 +6,7 @@ OUTPUT=${OUTPUT:-build}
 out=$OUTPUT/demo
 mkdir -p "$out"
 echo "demo: writing a synthetic trace of 1,000,000 events to $out/sample.gst" >&2
-"$OUTPUT/tests/gst-synth" -n 1000000 -g -m -o "$out/sample.gst" >/dev/null
+"$OUTPUT/tests/gst-synth" -H -n 1000000 -g -m -o "$out/sample.gst" >/dev/null
 echo "demo: gscope info $out/sample.gst" >&2
 "$OUTPUT/gscope" info "$out/sample.gst"
 "$OUTPUT/gscope" info --json "$out/sample.gst" > "$out/sample.info.json"

@@ -5,6 +5,7 @@
  *   gst-synth [-n EVENTS] [-s SEED] [-c NCPU] [-g] [-m] [-G EVERY]
  *             [-b CHUNK_BYTES] [-z LEVEL] [-k] [-o FILE]
  *
+ * -H writes this host's details in the header instead of fixed ones,
  * -S uses 10 functions and 20 stacks (small files for fuzz seeds and goldens),
  * -g adds Go events and allocations, -m metadata packets, -G starts a
  * generation every EVERY events, -k never closes: after writing it flushes,
@@ -17,6 +18,7 @@
 
 #include "base/gs_err.h"
 #include "base/gs_parse.h"
+#include "format/tf_header.h"
 #include "tests/lib/synth.h"
 
 static void log_stderr(enum gs_log_level level, const char *msg)
@@ -43,11 +45,12 @@ int main(int argc, char **argv)
 	struct synth_counts c;
 	struct tf_writer *w;
 	const char *out = "synth.gst";
-	bool hang = false;
+	bool hang = false, host = false;
+	struct tf_header th;
 	int opt, err;
 
 	gs_log__set_fn(log_stderr);
-	while ((opt = getopt(argc, argv, "n:s:c:gmG:b:z:ko:B:S")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:c:gmG:b:z:ko:B:SH")) != -1) {
 		switch (opt) {
 		case 'n': so.events = num(optarg, UINT64_MAX); break;
 		case 's': so.seed = num(optarg, UINT64_MAX); break;
@@ -60,13 +63,18 @@ int main(int argc, char **argv)
 		case 'z': wo.zstd_level = !strcmp(optarg, "-1") ? -1 : (int)num(optarg, 22); break;
 		case 'k': hang = true; break;
 		case 'S': so.small = true; break;
+		case 'H': host = true; break;
 		case 'o': out = optarg; break;
 		default:
-			fprintf(stderr, "usage: gst-synth [-n N] [-s SEED] [-c NCPU] [-g] [-m] [-G N] [-b BYTES] [-B EVENTS] [-z LEVEL] [-S] [-k] [-o FILE]\n");
+			fprintf(stderr, "usage: gst-synth [-n N] [-s SEED] [-c NCPU] [-g] [-m] [-G N] [-b BYTES] [-B EVENTS] [-z LEVEL] [-S] [-H] [-k] [-o FILE]\n");
 			return 2;
 		}
 	}
-	err = tf_writer__open(out, &wo, synth_header(), &w);
+	if (host && tf_header__init_host(&th, GSCOPE_VERSION))
+		return 1;
+	err = tf_writer__open(out, &wo, host ? &th.h : synth_header(), &w);
+	if (host)
+		tf_header__release(&th);
 	if (err)
 		return 1;
 	err = synth_write(w, &so, &c);

@@ -13,6 +13,7 @@
 
 #include "base/gs_err.h"
 #include "base/gs_mem.h"
+#include "format/tf_header.h"
 #include "format/tf_reader.h"
 #include "format/tf_writer.h"
 #include "tests/lib/synth.h"
@@ -163,4 +164,36 @@ Test(writer, allocation_failures_everywhere, .init = setup, .fini = teardown)
 		}
 	}
 	cr_assert(ok_read);
+}
+
+Test(writer, host_header_round_trip, .init = setup, .fini = teardown)
+{
+	const Gscope__V1__TraceHeader *h;
+	struct tf_header th;
+	struct tf_writer *w;
+	struct tf_reader *r;
+	char path[128], host[256];
+
+	snprintf(path, sizeof(path), "%s/h.gst", dir);
+	cr_assert_eq(tf_header__init_host(&th, "1.2.3"), 0);
+	cr_assert_eq(tf_header__add_attr(&th, "ci.job", "42"), 0);
+	cr_assert_eq(tf_writer__open(path, NULL, &th.h, &w), 0);
+	tf_header__release(&th);
+	cr_assert_eq(tf_writer__close(w), 0);
+	cr_assert_eq(tf_reader__open(path, &r), 0);
+	h = tf_reader__header(r);
+	cr_assert_not_null(h);
+	cr_assert_str_eq(h->tool_name, "gscope");
+	cr_assert_str_eq(h->tool_version, "1.2.3");
+	cr_assert_eq(h->format_major, 1);
+	cr_assert_eq(h->trace_clock, GSCOPE__V1__CLOCK_ID__CLOCK_MONOTONIC);
+	cr_assert_eq(h->host->num_cpus, (uint32_t)sysconf(_SC_NPROCESSORS_ONLN));
+	cr_assert_eq(gethostname(host, sizeof(host)), 0);
+	cr_assert_str_eq(h->host->hostname, host);
+	cr_assert_eq(h->n_attributes, 1);
+	cr_assert_str_eq(h->attributes[0]->key, "ci.job");
+	cr_assert_str_eq(h->attributes[0]->str_value, "42");
+	cr_assert_eq(h->trace_uuid.len, 16);
+	cr_assert_eq(h->clocks->n_clocks, 3);
+	tf_reader__close(r);
 }
