@@ -57,6 +57,8 @@ static inline const uint8_t *gs_varint_get_slow(const uint8_t *p,
 		if (p >= end)
 			return NULL;
 		b = *p++;
+		if (shift == 63 && b > 1)
+			return NULL; /* as gs_varint_get: bits past 63 */
 		v |= (b & 0x7f) << shift;
 		if (b < 0x80) {
 			*out = v;

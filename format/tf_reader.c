@@ -51,6 +51,7 @@ struct tf_reader {
 	ProtobufCAllocator meta_alloc;
 	Gscope__V1__TraceHeader *header;
 	Gscope__V1__TraceIndex *index;
+	uint32_t index_crc;        /* payload CRC of the index chunk read */
 
 	/* interning, current generation */
 	struct gs_arena str_arena;
@@ -225,6 +226,7 @@ static int read_meta(struct tf_reader *r, const struct tf_chunk_hdr *h,
 				       "%s: header chunk at offset %llu does not parse",
 				       r->name, (unsigned long long)off);
 	} else if (h->type == TF_CHUNK_INDEX) {
+		r->index_crc = h->payload_crc;
 		r->index = gscope__v1__trace_index__unpack(&r->meta_alloc,
 							   r->payload_len,
 							   r->payload);
@@ -267,7 +269,9 @@ static int next_chunk(struct tf_reader *r)
 			if (r->last_hdr_off != tf_get_le64(hb))
 				r->loss.chunks_skipped++;
 			r->pos += TF_FOOTER_SIZE;
-			r->loss.clean_close = r->pos == r->size && r->index;
+			/* the footer names the index chunk by its payload CRC too */
+			r->loss.clean_close = r->pos == r->size && r->index &&
+					      tf_get_le32(hb + 16) == r->index_crc;
 			continue;
 		}
 		if (tf_chunk_hdr__decode(hb, &h)) {

@@ -51,7 +51,7 @@ struct tf_writer {
 
 	uint64_t off;              /* file offset of the next chunk */
 	uint32_t seq, generation;
-	uint32_t last_payload_crc;
+	uint32_t last_payload_crc, last_stored_len;
 	bool gen_start;            /* next DATA chunk starts a generation */
 
 	struct gs_buf chunk;       /* raw payload being built */
@@ -166,6 +166,7 @@ static int write_chunk(struct tf_writer *w, uint8_t type, uint16_t flags,
 	h.generation = w->generation;
 	h.payload_crc = gs_crc32c(0, payload, stored);
 	w->last_payload_crc = h.payload_crc;
+	w->last_stored_len = h.stored_len;
 	tf_chunk_hdr__encode(&h, hdr);
 	iov[0] = (struct iovec){ hdr, sizeof(hdr) };
 	iov[1] = (struct iovec){ (void *)payload, stored };
@@ -197,7 +198,7 @@ static int flush_chunk(struct tf_writer *w)
 		return fail(w, err);
 	e = &w->index[w->n_index++];
 	e->offset = off;
-	e->stored_len = (uint32_t)(w->off - off - TF_CHUNK_HDR_SIZE);
+	e->stored_len = w->last_stored_len;
 	e->raw_len = (uint32_t)w->chunk.len;
 	e->seq = w->seq - 1;
 	e->generation = w->generation;

@@ -154,7 +154,7 @@ static const uint8_t *dec_exact(const uint8_t *src, size_t len, uint64_t *v,
 
 static void varint_roundtrip(uint64_t v)
 {
-	uint8_t buf[GS_VARINT_MAX + 4];
+	uint8_t buf[2 * GS_VARINT_MAX + 4];
 	size_t n, used;
 	uint64_t got;
 
@@ -169,10 +169,13 @@ static void varint_roundtrip(uint64_t v)
 		REQ(dec_exact(buf, n, &got, &used, slow) && used == n && got == v,
 		    "roundtrip %llu (slow %d): used %zu/%zu got %llu", (ull)v,
 		    slow, used, n, (ull)got);
-		/* trailing bytes are not consumed */
+		/* trailing bytes are not consumed (short and long tails) */
 		got = ~v;
 		REQ(dec_exact(buf, n + 2, &got, &used, slow) && used == n && got == v,
 		    "roundtrip %llu with trailing bytes", (ull)v);
+		got = ~v;
+		REQ(dec_exact(buf, n + GS_VARINT_MAX, &got, &used, slow) && used == n &&
+		    got == v, "roundtrip %llu with 10 trailing bytes", (ull)v);
 		/* every strict prefix is truncated */
 		for (size_t k = 0; k < n; k++)
 			REQ(!dec_exact(buf, k, &got, &used, slow),
@@ -251,6 +254,19 @@ Test(base, varint_malformed)
 	cr_assert_null(dec_exact(b10, 1, &v, &used, false));
 	cr_assert_null(dec_exact(b10, 2, &v, &used, false));
 	cr_assert_eq(v, 12345, "a failed decode must not store a value");
+	/* a 10th byte above 1 would set bits past 63: both decoders refuse */
+	memset(b10, 0xff, 9);
+	b10[9] = 0x02;
+	cr_assert_null(dec_exact(b10, 10, &v, &used, false));
+	cr_assert_null(dec_exact(b10, 10, &v, &used, true));
+	b10[9] = 0x7f;
+	cr_assert_null(dec_exact(b10, 10, &v, &used, false));
+	cr_assert_null(dec_exact(b10, 10, &v, &used, true));
+	memset(b11, 0, sizeof(b11));
+	memset(b11, 0x80, 9);
+	b11[9] = 0x03; /* with a byte after it (other code path) */
+	cr_assert_null(dec_exact(b11, 11, &v, &used, false));
+	cr_assert_eq(v, 12345);
 	/* the largest legal 10-byte encoding still decodes */
 	memset(b10, 0xff, 9);
 	b10[9] = 0x01;

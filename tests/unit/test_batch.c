@@ -1264,7 +1264,7 @@ Test(batch, column_length_mismatch)
 			for (int delta = -2; delta <= 2; delta++) {
 				size_t n0 = 5, n1 = k == TF_PKT_SCHED ? 3 : 0;
 				size_t n = group_of(k, fd) ? n1 : n0, want = n + (size_t)delta;
-				ProtobufCMessage *m = random_msg(k, &r, n0, n1);
+				ProtobufCMessage *m;
 				size_t err_at = 0;
 				void *arr;
 				char ctx[96];
@@ -1272,6 +1272,7 @@ Test(batch, column_length_mismatch)
 
 				if (delta == 0)
 					continue;
+				m = random_msg(k, &r, n0, n1);
 				/* make the column `want` long, keeping the others */
 				arr = realloc(*arr_of(m, fd), (want + 1) * elem_size(fd->type));
 				for (size_t j = *qty(m, fd); j < want; j++)
