@@ -122,7 +122,8 @@ char *gs_arena__strndup(struct gs_arena *a, const char *s, size_t n)
 	char *d = gs_arena__alloc(a, n + 1);
 
 	if (d) {
-		memcpy(d, s, n);
+		if (n)
+			memcpy(d, s, n);
 		d[n] = 0;
 	}
 	return d;
@@ -177,7 +178,8 @@ int gs_buf__append(struct gs_buf *b, const void *p, size_t n)
 
 	if (err)
 		return err;
-	memcpy(b->data + b->len, p, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	return 0;
 }

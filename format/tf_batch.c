@@ -208,6 +208,8 @@ static int decode_packed(struct tf_batch_buf *bb, unsigned int f, uint8_t type,
 	int err;
 
 	n = count_varints(p, end);
+	if (n == 0) /* empty, or one unterminated varint */
+		return p == end ? 0 : -GS_E_FORMAT;
 	err = col_reserve(bb, f, have, n);
 	if (err)
 		return err;

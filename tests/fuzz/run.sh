@@ -28,9 +28,18 @@ for bin in "$@"; do
 	dir=$corpus/$name
 	mkdir -p "$dir"
 	log=$FUZZ/$name.log
+	# inputs that once crashed a harness run first, every time
+	if [ -d "tests/fuzz/regress/$name" ]; then
+		if ! "$bin" tests/fuzz/regress/"$name"/* >"$log" 2>&1; then
+			fail=$((fail + 1))
+			echo "fuzz: $name FAILED on a regression input; tail of $log:"
+			tail -20 "$log"
+			continue
+		fi
+	fi
 	echo "fuzz: $name for ${per}s"
 	if "$bin" -max_total_time="$per" -max_len=65536 -timeout=10 -rss_limit_mb=1024 \
-		-print_final_stats=1 "$dir" >"$log" 2>&1; then
+		-print_final_stats=1 -artifact_prefix="$FUZZ/$name-" "$dir" >"$log" 2>&1; then
 		pass=$((pass + 1))
 		grep -E '^stat::number_of_executed_units' "$log" | sed 's/^/fuzz:   /'
 	else

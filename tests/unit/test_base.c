@@ -14,6 +14,7 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/unit/tutil.h"
 #include "base/gs_crc32c.h"
 #include "base/gs_err.h"
 #include "base/gs_intern.h"
@@ -29,20 +30,6 @@
 	} while (0)
 
 typedef unsigned long long ull;
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-	/* splitmix64 */
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 /* ------------------------------------------------------------ crc32c */
 

@@ -19,6 +19,7 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/unit/tutil.h"
 #include "base/gs_err.h"
 #include "base/gs_mem.h"
 #include "base/gs_varint.h"
@@ -37,24 +38,6 @@ static const enum tf_packet_kind kinds[] = {
 };
 
 /* ------------------------------------------------------------ rng */
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t below(struct rng *r, uint64_t n)
-{
-	return n ? rnd(r) % n : 0;
-}
 
 /* A 64-bit value of a random magnitude, extremes included. */
 static uint64_t rnd_u64(struct rng *r)

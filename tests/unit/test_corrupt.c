@@ -37,6 +37,7 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/unit/tutil.h"
 #include "base/gs_crc32c.h"
 #include "base/gs_err.h"
 #include "format/tf_reader.h"
@@ -82,50 +83,6 @@ static void teardown(void)
 }
 
 TestSuite(corrupt, .init = setup, .fini = teardown);
-
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rnd(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t below(struct rng *r, uint64_t n)
-{
-	return rnd(r) % n;
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n > 0 ? (size_t)n : 1);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spew(const char *path, const void *p, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	cr_assert_not_null(f, "%s", path);
-	cr_assert_eq(fwrite(p, 1, len, f), len);
-	cr_assert_eq(fclose(f), 0);
-}
 
 /* ------------------------------------------------------------ layout */
 

@@ -18,6 +18,7 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/unit/tutil.h"
 #include "base/gs_err.h"
 #include "format/tf_batch.h"
 #include "format/tf_reader.h"
@@ -81,32 +82,6 @@ static void write_synth(const char *path, const struct tf_writer_opts *wo,
 	cr_assert_eq(tf_writer__open(path, wo, synth_header(), &w), 0, "%s", last_msg);
 	cr_assert_eq(synth_write(w, so, c), 0, "%s", last_msg);
 	cr_assert_eq(tf_writer__close(w), 0, "%s", last_msg);
-}
-
-static uint8_t *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long n;
-
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc(n > 0 ? (size_t)n : 1);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-static void spew(const char *path, const void *p, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	cr_assert_not_null(f, "%s", path);
-	cr_assert_eq(fwrite(p, 1, len, f), len);
-	cr_assert_eq(fclose(f), 0);
 }
 
 /* ------------------------------------------------------------ reading */
