@@ -46,7 +46,7 @@ OPT ?= -O2
 BASE_CFLAGS := -std=gnu11 -g $(OPT) -D_GNU_SOURCE -DGSCOPE_VERSION='"$(VERSION)"' \
 	-I. -I$(GEN) $(SANFLAGS) -MMD -MP
 CFLAGS_ALL := $(BASE_CFLAGS) $(WARNINGS) $(CFLAGS)
-LDLIBS := -lbpf -lelf -lz -lzstd -lprotobuf-c -lpthread -lm
+LDLIBS := -lbpf -lelf -lcurl -lz -lzstd -lprotobuf-c -lpthread -lm
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 
 ifeq ($(V),1)
@@ -163,7 +163,7 @@ golden: $(BIN) $(TOOLS)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_OUT := build/fuzz
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_OUT)/%)
-FUZZ_LIB_SRCS := $(wildcard base/*.c format/*.c)
+FUZZ_LIB_SRCS := $(wildcard base/*.c format/*.c runtime/*.c)
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -I$(FUZZ_OUT)/gen \
 	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -173,10 +173,10 @@ $(FUZZ_OUT)/gen/format/gscope.pb-c.c: $(PROTO)
 	$(Q)$(PROTOC_C) --c_out=$(FUZZ_OUT)/gen $<
 
 $(FUZZ_OUT)/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(FUZZ_OUT)/gen/format/gscope.pb-c.c \
-		$(wildcard base/*.h format/*.h)
+		$(wildcard base/*.h format/*.h runtime/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) \
-		$(FUZZ_OUT)/gen/format/gscope.pb-c.c -lzstd -lprotobuf-c -lpthread -lm
+		$(FUZZ_OUT)/gen/format/gscope.pb-c.c -lzstd -lz -lprotobuf-c -lpthread -lm
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -16,6 +16,7 @@ static const char *const kind_names[TF_PKT_MAX] = {
 	[TF_PKT_GC_CYCLE] = "gc_cycle",
 	[TF_PKT_LOSS] = "loss",
 	[TF_PKT_SYMBOLS] = "symbols",
+	[TF_PKT_SCHED_TRACE] = "sched_trace",
 };
 
 const char *tf_packet_kind_name(enum tf_packet_kind kind)

@@ -87,7 +87,8 @@ enum tf_packet_kind {
 	TF_PKT_GC_CYCLE = 9,
 	TF_PKT_LOSS = 10,
 	TF_PKT_SYMBOLS = 11,
-	TF_PKT_MAX = 12, /* kinds >= this are unknown to this reader */
+	TF_PKT_SCHED_TRACE = 12,
+	TF_PKT_MAX = 13, /* kinds >= this are unknown to this reader */
 };
 
 /* Name of a packet kind ("sched", "cpu_samples", ...); "unknown" else. */

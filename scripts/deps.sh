@@ -6,7 +6,7 @@ set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev
 libprotobuf-c-dev protobuf-c-compiler libgraphviz-dev graphviz libzstd-dev
-zlib1g-dev libcriterion-dev libclang-rt-14-dev pkg-config golang-go"
+zlib1g-dev libcurl4-openssl-dev libcriterion-dev libclang-rt-14-dev pkg-config golang-go"
 BPO_PKGS="golang-1.21-go golang-1.22-go golang-1.23-go"
 
 missing() {
