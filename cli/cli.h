@@ -34,7 +34,7 @@ struct cli_cmd {
 	const struct cli_opt *opts; /* terminated by { NULL } */
 };
 
-extern const struct cli_cmd cmd_info, cmd_dump;
+extern const struct cli_cmd cmd_info, cmd_dump, cmd_import, cmd_analyze, cmd_record;
 
 /* Print the help of cmd (the same for `gscope help CMD` and `CMD -h`). */
 void cli_help(FILE *f, const struct cli_cmd *cmd);

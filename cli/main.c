@@ -13,6 +13,9 @@
 #include "cli/cli.h"
 
 static const struct cli_cmd *const cmds[] = {
+	&cmd_record,
+	&cmd_import,
+	&cmd_analyze,
 	&cmd_info,
 	&cmd_dump,
 };

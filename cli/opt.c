@@ -37,7 +37,7 @@ int cli_getopt(const struct cli_cmd *cmd, int argc, char **argv)
 	char shorts[3 * MAX_OPTS + 4];
 	size_t n = 0, s = 0;
 
-	shorts[s++] = '+'; /* stop at the first operand */
+	/* GNU getopt permutes: options may follow operands; `--` ends them */
 	shorts[s++] = ':'; /* report a missing argument as ':' */
 	for (const struct cli_opt *o = cmd->opts; o && o->name && n < MAX_OPTS; o++) {
 		longs[n++] = (struct option){ o->name, o->arg ? required_argument :

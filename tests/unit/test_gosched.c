@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Exactness of the scheduler-latency analysis against Go's own tools:
+ *  - the generated Go 1.19/1.21 traces of the shared corpus have the output
+ *    of `go tool trace -pprof=sched` beside them (*.sched.pprof): import
+ *    the trace, analyse it, and compare the total and the delay and count
+ *    of every stack with the profile, to the nanosecond;
+ *  - the public v1 traces: the total and count computed by Go 1.19's parser
+ *    (EVSTATS.txt, "pprof-counted").
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyze/an_go.h"
+#include "base/gs_intern.h"
+#include "format/tf_writer.h"
+#include "runtime/rt_goimport.h"
+#include "runtime/rt_pprof.h"
+
+#define CORPUS "../shared/corpus/gotrace"
+
+static char tmpdir[64];
+
+static void setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gst-gosched-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(gosched, .init = setup, .fini = teardown);
+
+static void need_corpus(void)
+{
+	if (access(CORPUS, R_OK)) {
+		fprintf(stderr, "test_gosched: skipped: %s not found\n", CORPUS);
+		cr_skip_test("corpus %s not found", CORPUS);
+	}
+}
+
+/* Import trace into a .gst and analyse its sched section. */
+static struct an_go *analyse(const char *trace)
+{
+	char out[256];
+	struct tf_writer *w;
+	struct an_go *a;
+
+	snprintf(out, sizeof(out), "%s/t.gst", tmpdir);
+	cr_assert_eq(tf_writer__open(out, NULL, NULL, &w), 0);
+	cr_assert_eq(rt_goimport__file(trace, NULL, w, NULL), 0, "import %s", trace);
+	cr_assert_eq(tf_writer__close(w), 0);
+	cr_assert_eq(an_go__compute(out, AN_GO_SCHED, &a), 0);
+	return a;
+}
+
+struct agg {
+	uint64_t count, delay;
+};
+
+/* Add (count, delay) under the pc sequence key into table/aggs. */
+static void add(struct gs_intern *t, struct agg **aggs, size_t *cap,
+		const uint64_t *pcs, size_t n, uint64_t count, uint64_t delay)
+{
+	uint64_t id;
+	bool added;
+	void *p = *aggs;
+
+	cr_assert_eq(gs_intern__get(t, pcs, n * sizeof(uint64_t), &id, &added), 0);
+	cr_assert_eq(gs_grow(&p, cap, sizeof(struct agg), id, 1u << 24), 0);
+	*aggs = p;
+	if (added)
+		(*aggs)[id - 1] = (struct agg){ 0, 0 };
+	(*aggs)[id - 1].count += count;
+	(*aggs)[id - 1].delay += delay;
+}
+
+static void compare_with_pprof(const char *trace, const char *prof)
+{
+	struct gs_intern ours = GS_INTERN_INIT, theirs = GS_INTERN_INIT;
+	struct agg *oa = NULL, *ta = NULL;
+	size_t ocap = 0, tcap = 0;
+	struct rt_pprof *p;
+	struct an_go *a = analyse(trace);
+	int ci, di;
+	int64_t total;
+	uint64_t pcs[1024];
+
+	cr_assert_eq(rt_pprof__read_file(prof, &p), 0, "%s", prof);
+	ci = rt_pprof__sample_type(p, "contentions", "count");
+	di = rt_pprof__sample_type(p, "delay", "nanoseconds");
+	cr_assert(ci >= 0 && di >= 0, "%s: sample types", prof);
+	cr_assert_eq(rt_pprof__sum(p, (size_t)di, &total), 0);
+	cr_assert_eq(a->pprof_delay_ns, (uint64_t)total,
+		     "%s: total delay %llu ns, go tool trace says %lld ns", trace,
+		     (unsigned long long)a->pprof_delay_ns, (long long)total);
+
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const struct rt_pprof_sample *s = &p->samples[i];
+		size_t n = s->nlocations < 1024 ? s->nlocations : 1024;
+
+		for (size_t k = 0; k < n; k++)
+			pcs[k] = rt_pprof__location(p, s->location_ids[k])->address;
+		add(&theirs, &ta, &tcap, pcs, n, (uint64_t)s->values[ci],
+		    (uint64_t)s->values[di]);
+	}
+	for (size_t i = 0; i < a->nstacks; i++)
+		if (a->stacks[i].count)
+			add(&ours, &oa, &ocap, a->stacks[i].pcs, a->stacks[i].nframes,
+			    a->stacks[i].count, a->stacks[i].delay_ns);
+	cr_assert_eq(gs_intern__count(&ours), gs_intern__count(&theirs),
+		     "%s: %zu stacks, go tool trace has %zu", trace,
+		     gs_intern__count(&ours), gs_intern__count(&theirs));
+	for (uint64_t id = 1; id <= gs_intern__count(&theirs); id++) {
+		size_t len;
+		const void *key = gs_intern__key(&theirs, id, &len);
+		uint64_t oid = gs_intern__find(&ours, key, len);
+
+		cr_assert_neq(oid, 0, "%s: a stack of the profile is missing", trace);
+		cr_assert_eq(oa[oid - 1].delay, ta[id - 1].delay,
+			     "%s: stack %llu: delay %llu ns, go tool trace %llu ns", trace,
+			     (unsigned long long)id, (unsigned long long)oa[oid - 1].delay,
+			     (unsigned long long)ta[id - 1].delay);
+		cr_assert_eq(oa[oid - 1].count, ta[id - 1].count, "%s: stack count", trace);
+	}
+	gs_intern__release(&ours);
+	gs_intern__release(&theirs);
+	free(oa);
+	free(ta);
+	rt_pprof__free(p);
+	an_go__free(a);
+}
+
+Test(gosched, generated_v1_traces_match_go_tool_trace)
+{
+	static const char *const versions[] = { "go119", "go121" };
+	static const char *const loads[] = {
+		"annot", "gc", "mixed_cpuprof", "mutex", "pingpong", "spawn", "syscall",
+	};
+	int checked = 0;
+
+	need_corpus();
+	for (size_t v = 0; v < 2; v++) {
+		for (size_t l = 0; l < sizeof(loads) / sizeof(loads[0]); l++) {
+			char trace[256], prof[256];
+
+			snprintf(trace, sizeof(trace), CORPUS "/generated/%s-%s.trace",
+				 versions[v], loads[l]);
+			snprintf(prof, sizeof(prof), CORPUS "/generated/%s-%s.sched.pprof",
+				 versions[v], loads[l]);
+			if (access(trace, R_OK) || access(prof, R_OK))
+				continue;
+			compare_with_pprof(trace, prof);
+			checked++;
+		}
+	}
+	cr_assert_eq(checked, 14);
+}
+
+/* EVSTATS.txt: "name: size=..." then "  sched(...): ... pprof-counted (stack!=0) n=N total=Tns" */
+Test(gosched, public_v1_traces_match_go_parser)
+{
+	FILE *f = fopen(CORPUS "/v1-public/EVSTATS.txt", "r");
+	char line[512], name[128] = "";
+	int checked = 0;
+
+	need_corpus();
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long n, total;
+		const char *p;
+		char path[256];
+		struct an_go *a;
+
+		if (line[0] != ' ' && strchr(line, ':')) {
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(line, ":"), line);
+			continue;
+		}
+		p = strstr(line, "pprof-counted (stack!=0) n=");
+		if (!p || sscanf(p, "pprof-counted (stack!=0) n=%llu total=%lluns", &n, &total) != 2)
+			continue;
+		snprintf(path, sizeof(path), CORPUS "/v1-public/%s", name);
+		a = analyse(path);
+		cr_expect_eq(a->pprof_count, n, "%s: %llu counted wakeups, Go: %llu", name,
+			     (unsigned long long)a->pprof_count, n);
+		cr_expect_eq(a->pprof_delay_ns, total, "%s: %llu ns, Go: %llu ns", name,
+			     (unsigned long long)a->pprof_delay_ns, total);
+		an_go__free(a);
+		checked++;
+	}
+	fclose(f);
+	cr_assert_eq(checked, 18);
+}
