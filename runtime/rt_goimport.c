@@ -23,6 +23,13 @@ struct imp {
 	uint64_t gen_bytes;    /* file bytes when the .gst generation began */
 	uint64_t events;
 	const struct rt_goimport_opts *o;
+	/* decoder strings are stable per generation: cache pointer -> sid */
+	struct {
+		const char *s;
+		size_t len;
+		uint64_t sid;
+		char copy[48]; /* the pointer alone is not proof of the bytes */
+	} scache[256];
 };
 
 static uint64_t map_stack(const struct imp *im, uint64_t id)
@@ -32,11 +39,26 @@ static uint64_t map_stack(const struct imp *im, uint64_t id)
 
 static int intern_str(struct imp *im, const char *s, size_t len, uint64_t *id)
 {
+	size_t h = ((uintptr_t)s >> 3) & 255;
+	int err;
+
 	if (!s) {
 		*id = 0;
 		return 0;
 	}
-	return tf_writer__intern_string(im->w, s, len, id);
+	if (im->scache[h].s == s && im->scache[h].len == len &&
+	    !memcmp(im->scache[h].copy, s, len)) {
+		*id = im->scache[h].sid;
+		return 0;
+	}
+	err = tf_writer__intern_string(im->w, s, len, id);
+	if (!err && len <= sizeof(im->scache[h].copy)) {
+		im->scache[h].s = s;
+		im->scache[h].len = len;
+		im->scache[h].sid = *id;
+		memcpy(im->scache[h].copy, s, len);
+	}
+	return err;
 }
 
 static int on_stack(void *ctx, uint64_t id, const struct rt_go_frame *f, size_t n)
@@ -97,6 +119,7 @@ static int on_generation(void *ctx, uint64_t gen)
 
 	if (im->stacks)
 		memset(im->stacks, 0, im->nstacks * sizeof(uint64_t));
+	memset(im->scache, 0, sizeof(im->scache)); /* decoder strings change */
 	if (written - im->gen_bytes >= (64u << 20)) {
 		im->gen_bytes = written;
 		return tf_writer__new_generation(im->w);

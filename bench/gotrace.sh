@@ -1,0 +1,94 @@
+#!/bin/bash
+# bench/gotrace.sh: gscope import + analyze --section sched against
+# `go tool trace -pprof=sched` on large Go execution traces.
+#
+# Generates a >= 20 MB trace with the fixture workload under Go 1.19 (v1
+# format) and Go 1.23 (v2 format), then runs both tools REPS times each,
+# interleaved, and prints the median CPU time (user+sys) and peak RSS of
+# each, their ratios, and gscope's events per CPU-second.
+#   usage: bench/gotrace.sh [REPS]        (default 3; run from the repo root)
+set -euo pipefail
+REPS=${1:-3}
+OUT=build/bench/gotrace
+GOFIX=build/gofix
+mkdir -p "$OUT" "$GOFIX/cache"
+make -s all >/dev/null
+GSCOPE=build/gscope
+
+gobin() { # version -> go binary
+	case $1 in
+	1.19) if [ -x /usr/lib/go-1.19/bin/go ]; then echo /usr/lib/go-1.19/bin/go; else command -v go; fi ;;
+	*) echo "/usr/lib/go-$1/bin/go" ;;
+	esac
+}
+
+build_workload() { # version -> path of the built workload
+	local v=$1 go bin
+	go=$(gobin "$v")
+	bin=$GOFIX/$v/workload
+	mkdir -p "$GOFIX/$v"
+	if [ ! -x "$bin" ] || [ fixtures/go/workload/main.go -nt "$bin" ]; then
+		GO111MODULE=off GOPATH="$PWD/$GOFIX/cache/gopath" GOCACHE="$PWD/$GOFIX/cache/$v" \
+			GOFLAGS=-trimpath "$go" build -o "$bin" fixtures/go/workload/main.go
+	fi
+	echo "$bin"
+}
+
+make_trace() { # version -> trace path (>= 20 MB)
+	local v=$1 bin t scale=1
+	bin=$(build_workload "$v")
+	t=$OUT/big-go${v/./}.trace
+	if [ ! -s "$t" ] || [ "$(stat -c %s "$t")" -lt 20000000 ]; then
+		while :; do
+			"$bin" big -procs 2 -scale "$scale" -o "$t" >/dev/null
+			[ "$(stat -c %s "$t")" -ge 20000000 ] && break
+			scale=$((scale * 2))
+		done
+	fi
+	echo "$t"
+}
+
+# run CMD...: prints "cpu_seconds peak_kib"
+measure() {
+	local f
+	f=$(mktemp)
+	/usr/bin/time -f '%U %S %M' -o "$f" "$@" >/dev/null 2>&1
+	awk '{ printf "%.3f %d\n", $1 + $2, $3 }' "$f"
+	rm -f "$f"
+}
+
+gscope_run() { # trace -> "cpu peak"
+	local a b
+	a=$(measure "$GSCOPE" import "$1" -o "$OUT/b.gst")
+	b=$(measure "$GSCOPE" analyze --section sched "$OUT/b.gst")
+	echo "$a $b" | awk '{ printf "%.3f %d\n", $1 + $3, ($2 > $4 ? $2 : $4) }'
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+bench_one() { # version label
+	local v=$1 t go events gcpu=() gmem=() rcpu=() rmem=() i r
+	t=$(make_trace "$v")
+	go=$(gobin "$v")
+	"$GSCOPE" import "$t" -o "$OUT/b.gst" 2>/dev/null
+	events=$("$GSCOPE" info --json "$OUT/b.gst" | awk -F'[:,]' '/"go_events"/ { gsub(/ /, "", $2); print $2; exit }')
+	for ((i = 0; i < REPS; i++)); do
+		r=$(gscope_run "$t"); gcpu+=("${r% *}"); gmem+=("${r#* }")
+		r=$(measure "$go" tool trace -pprof=sched "$t"); rcpu+=("${r% *}"); rmem+=("${r#* }")
+	done
+	local gc gm rc rm
+	gc=$(printf '%s\n' "${gcpu[@]}" | median); gm=$(printf '%s\n' "${gmem[@]}" | median)
+	rc=$(printf '%s\n' "${rcpu[@]}" | median); rm=$(printf '%s\n' "${rmem[@]}" | median)
+	echo "trace=$t bytes=$(stat -c %s "$t") go_events=$events reps=$REPS"
+	echo "  gscope import+analyze: cpu_s=$gc peak_mib=$((gm / 1024))"
+	echo "  go${v} tool trace -pprof=sched: cpu_s=$rc peak_mib=$((rm / 1024))"
+	awk -v gc="$gc" -v rc="$rc" -v gm="$gm" -v rm="$rm" -v ev="$events" 'BEGIN {
+		printf "  cpu_ratio=%.1fx (go tool trace / gscope)\n", rc / (gc > 0 ? gc : 0.001)
+		printf "  memory_ratio=%.3f (gscope / go tool trace)\n", gm / rm
+		printf "  gscope_events_per_cpu_s=%.0f\n", ev / (gc > 0 ? gc : 0.001)
+	}'
+}
+
+echo "bench/gotrace: $(nproc) CPUs, medians of $REPS runs (CPU = user + sys)"
+bench_one 1.19
+bench_one 1.23
