@@ -182,7 +182,7 @@ fuzz-build: $(FUZZ_BINS)
 
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory fuzz-build tools
-	$(Q)OUTPUT=$(OUTPUT) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh
+	$(Q)OUTPUT=$(OUTPUT) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
 
 # ---------------------------------------------------------------- bench
 bench-format: deps

@@ -35,7 +35,7 @@ f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 add "${p:-0}" "${f:-1}"
 
 echo "== fuzzing (${FUZZ_SECONDS}s)"
-sh tests/fuzz/run.sh 2>&1 | tee "$log"
+bash tests/fuzz/run.sh 2>&1 | tee "$log"
 line=$(tail -1 "$log")
 p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed.*/\1/p')
 f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')

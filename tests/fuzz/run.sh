@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Run every libFuzzer harness for FUZZ_SECONDS seconds in total, seeded
 # with small valid traces.  Prints "N passed, N failed" (one per harness).
 set -u
@@ -17,6 +17,20 @@ if [ ! -e "$corpus/reader/seed-1.gst" ]; then
 		{ echo "fuzz: cannot make seeds with $SYNTH"; echo "0 passed, 1 failed"; exit 1; }
 	cp fixtures/traces/*.gst "$corpus/reader/" 2>/dev/null || true
 fi
+# seeds from the shared corpus (real inputs), where present
+shared=../shared/corpus
+seed() { # harness files...
+	local dir=$corpus/$1
+	shift
+	mkdir -p "$dir"
+	[ -n "$(ls -A "$dir" 2>/dev/null)" ] && return 0
+	for f in "$@"; do [ -f "$f" ] && cp "$f" "$dir/"; done
+	return 0
+}
+seed pprof $shared/gotrace/generated/*.sched.pprof
+seed gotrace_v1 $shared/gotrace/v1-public/*_good $shared/gotrace/malformed/v1_fuzz_gotraceui/*
+seed gotrace_v2 $shared/gotrace/v2-public/bin/*.trace $shared/gotrace/malformed/v2_fuzz_xexp/*
+seed godebug $shared/godebug/*
 
 set -- $FUZZ/fuzz_*
 n=$#
