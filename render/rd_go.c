@@ -15,41 +15,34 @@ static const char *const qkeys[] = { "p50_ns", "p90_ns", "p99_ns", "p999_ns" };
 
 /* ------------------------------------------------------------ text */
 
-/* BCC runqlat-style log2 distribution, in microseconds. */
+/* BCC runqlat-style log2 distribution (nanoseconds, exact power-of-two slots). */
 static void log2_text(FILE *f, const struct an_hist *h)
 {
+	static const char stars[] = "****************************************";
 	uint64_t maxc = 0;
 	int lo = -1, hi = -1;
 
-	/* regroup ns buckets into usec buckets: [2^(k-1), 2^k) us */
-	uint64_t us[AN_HIST_LOG2] = { 0 };
-
 	for (int k = 0; k < AN_HIST_LOG2; k++) {
-		/* ns bucket k holds [2^(k-1), 2^k) ns; /1024 ~ us: shift by 10 */
-		int u = k > 10 ? k - 10 : 0;
-
-		us[u] += h->log2[k];
-	}
-	for (int k = 0; k < AN_HIST_LOG2; k++) {
-		if (!us[k])
+		if (!h->log2[k])
 			continue;
 		if (lo < 0)
 			lo = k;
 		hi = k;
-		if (us[k] > maxc)
-			maxc = us[k];
+		if (h->log2[k] > maxc)
+			maxc = h->log2[k];
 	}
 	if (lo < 0)
 		return;
-	fprintf(f, "  %24s : %-10s distribution\n", "usecs (1 us = 1024 ns)", "count");
+	fprintf(f, "  %27s : %-10s distribution\n", "nsecs", "count");
 	for (int k = lo; k <= hi; k++) {
-		uint64_t a = k ? (uint64_t)1 << (k - 1) : 0, b = k ? ((uint64_t)1 << k) - 1 : 0;
-		int stars = maxc ? (int)(us[k] * 40 / maxc) : 0;
+		/* slot k holds [2^(k-1), 2^k - 1]; slot 0 holds 0 */
+		uint64_t a = k ? (uint64_t)1 << (k - 1) : 0;
+		uint64_t b = k ? (k == 64 ? UINT64_MAX : ((uint64_t)1 << k) - 1) : 0;
+		int n = (int)(h->log2[k] * 40 / maxc);
 		char range[48];
 
 		snprintf(range, sizeof(range), "%" PRIu64 " -> %" PRIu64, a, b);
-		fprintf(f, "  %24s : %-10" PRIu64 " |%-40.*s|\n", range, us[k], stars,
-			"****************************************");
+		fprintf(f, "  %27s : %-10" PRIu64 " |%-40.*s|\n", range, h->log2[k], n, stars);
 	}
 }
 

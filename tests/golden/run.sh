@@ -8,13 +8,17 @@ set -u
 OUTPUT=${OUTPUT:-build}
 GSCOPE=${GSCOPE:-$OUTPUT/gscope}
 SYNTH=${SYNTH:-$OUTPUT/tests/gst-synth}
-export GSCOPE SYNTH
+GSCOPE=$(realpath "$GSCOPE")
 tmp=$(mktemp -d)
+GOLDEN_TMP=$tmp/work
+mkdir -p "$GOLDEN_TMP"
+export GSCOPE SYNTH GOLDEN_TMP
 trap 'rm -rf "$tmp"' EXIT
 pass=0 fail=0
 
 run_case() {
 	dir=$1
+	rm -rf "$GOLDEN_TMP" && mkdir -p "$GOLDEN_TMP"
 	sh -c "$(cat "$dir/cmd")" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	{
@@ -60,7 +64,7 @@ else
 fi
 
 # `gscope help CMD` and `gscope CMD -h` print the same text.
-for c in info dump; do
+for c in record import analyze info dump; do
 	if [ "$("$GSCOPE" help $c)" = "$("$GSCOPE" $c -h)" ]; then
 		pass=$((pass + 1))
 	else
