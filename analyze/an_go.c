@@ -19,6 +19,7 @@ enum {
 };
 
 #define GBLOCKS 6 /* block reasons kept per goroutine before folding */
+#define REASON_CACHE 4096
 
 /* Per live goroutine. */
 struct gstate {
@@ -60,6 +61,8 @@ struct ctx {
 	const char *stw_kind;
 	long open_cycle, after_cycle, goal_cycle; /* -1: none */
 	uint64_t scratch[TF_MAX_STACK_DEPTH];
+	uint8_t reason_cache[REASON_CACHE]; /* string id -> reason index + 1 */
+	uint8_t yield_cache[REASON_CACHE];  /* string id -> 1 other, 2 Gosched */
 };
 
 const char *an_go_cause_name(enum an_go_cause c)
@@ -154,7 +157,7 @@ static int group_from_stack(struct ctx *c, struct gstate *g, uint64_t stack,
 	return group_of_name(c, name, len, &g->group);
 }
 
-static int reason_of(struct ctx *c, uint64_t sid, uint8_t *out)
+static int reason_lookup(struct ctx *c, uint64_t sid, uint8_t *out)
 {
 	struct an_go *a = c->a;
 	size_t len;
@@ -176,6 +179,21 @@ static int reason_of(struct ctx *c, uint64_t sid, uint8_t *out)
 		return -ENOMEM;
 	*out = (uint8_t)a->nreasons++;
 	return 0;
+}
+
+/* Reason index of string sid; cached per generation (sids are per generation). */
+static int reason_of(struct ctx *c, uint64_t sid, uint8_t *out)
+{
+	int err;
+
+	if (sid < REASON_CACHE && c->reason_cache[sid]) {
+		*out = (uint8_t)(c->reason_cache[sid] - 1);
+		return 0;
+	}
+	err = reason_lookup(c, sid, out);
+	if (!err && sid < REASON_CACHE)
+		c->reason_cache[sid] = (uint8_t)(*out + 1);
+	return err;
 }
 
 /* ------------------------------------------------------------ stacks */
@@ -418,10 +436,18 @@ static enum an_go_cause cause_of(struct ctx *c, const struct tf_batch *b, size_t
 		return AN_CAUSE_CREATE;
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_UNBLOCK:
 		return AN_CAUSE_UNBLOCK;
-	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_STOP:
-		s = str_of(c, b->col[TF_GO_REASON][i], &len);
-		return s && len == 15 && !memcmp(s, "runtime.Gosched", 15) ?
-			       AN_CAUSE_YIELD : AN_CAUSE_PREEMPT;
+	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_STOP: {
+		uint64_t sid = b->col[TF_GO_REASON][i];
+		bool yield;
+
+		if (sid < REASON_CACHE && c->yield_cache[sid])
+			return c->yield_cache[sid] == 2 ? AN_CAUSE_YIELD : AN_CAUSE_PREEMPT;
+		s = str_of(c, sid, &len);
+		yield = s && len == 15 && !memcmp(s, "runtime.Gosched", 15);
+		if (sid < REASON_CACHE)
+			c->yield_cache[sid] = yield ? 2 : 1;
+		return yield ? AN_CAUSE_YIELD : AN_CAUSE_PREEMPT;
+	}
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_SYSCALL_END:
 		return AN_CAUSE_SYSCALL;
 	default:
@@ -484,13 +510,15 @@ static int transition(struct ctx *c, const struct tf_batch *b, size_t i)
 				return err;
 		}
 	}
-	if (to == ST_WAITING) {
+	if (to == ST_WAITING && (a->sections & AN_GO_GOROUTINES)) {
 		err = reason_of(c, b->col[TF_GO_REASON][i], &g->reason);
 		if (err)
 			return err;
 	}
 	/* group: the start function, else the root of the goroutine's own stack */
-	if (kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE)
+	if (!(a->sections & AN_GO_GOROUTINES) || g->group)
+		;
+	else if (kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE)
 		err = group_from_stack(c, g, b->col[TF_GO_ARG2][i], true);
 	else if (kind != GSCOPE__V1__GO_EVENT_KIND__GO_EV_UNBLOCK)
 		err = group_from_stack(c, g, stack, false);
@@ -499,7 +527,8 @@ static int transition(struct ctx *c, const struct tf_batch *b, size_t i)
 	g->state = (uint8_t)to;
 	g->since = ts;
 	if (to == ST_DEAD) {
-		err = flush(c, g, ts);
+		if (a->sections & AN_GO_GOROUTINES)
+			err = flush(c, g, ts);
 		gs_del(c, pid, goid, g);
 	}
 	return err;
@@ -753,7 +782,8 @@ static int finish(struct ctx *c)
 			account(c, g, a->last_ts - g->since);
 			a->state_ns[g->state] += a->last_ts - g->since;
 		}
-		err = flush(c, g, a->last_ts);
+		if (a->sections & AN_GO_GOROUTINES)
+			err = flush(c, g, a->last_ts);
 	}
 	if (err)
 		return err;
@@ -779,6 +809,8 @@ static int run(struct ctx *c, const char *path)
 			c->gen_valid = true;
 			if (c->agg_cache)
 				memset(c->agg_cache, 0, c->agg_cache_cap * sizeof(uint32_t));
+			memset(c->reason_cache, 0, sizeof(c->reason_cache));
+			memset(c->yield_cache, 0, sizeof(c->yield_cache));
 		}
 		err = 0;
 		if (pkt.kind == TF_PKT_GO_EVENTS)

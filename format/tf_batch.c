@@ -214,6 +214,15 @@ static int decode_packed(struct tf_batch_buf *bb, unsigned int f, uint8_t type,
 	if (err)
 		return err;
 	out = bb->b.col[f] + have;
+	if ((size_t)(end - p) == n) { /* every value fits one byte: widen */
+		for (size_t i = 0; i < n; i++)
+			out[i] = p[i];
+		if (type != C_U64 && type != C_I64 && type != C_TS)
+			for (size_t i = 0; i < n; i++)
+				out[i] = convert(type, out[i]);
+		*cnt = have + n;
+		return 0;
+	}
 	if (type == C_U64 || type == C_I64 || type == C_TS) {
 		for (size_t i = 0; i < n; i++) {
 			p = gs_varint_get(p, end, &out[i]);

@@ -64,6 +64,7 @@ struct tf_writer {
 	struct wbatch **by_cpu[TF_PKT_ALLOCS + 1]; /* sched, cpu samples */
 	size_t by_cpu_cap[TF_PKT_ALLOCS + 1];
 	struct wbatch **by_pid;    /* go events and allocs */
+	struct wbatch *last_pid[TF_PKT_ALLOCS + 1];
 	size_t n_by_pid, by_pid_cap;
 
 	/* interning, per generation */
@@ -565,8 +566,8 @@ static inline struct wbatch *batch_by_cpu(struct tf_writer *w,
 	return new_cpu_batch(w, kind, cpu);
 }
 
-static struct wbatch *batch_by_pid(struct tf_writer *w, enum tf_packet_kind kind,
-				   uint32_t pid)
+static struct wbatch *new_pid_batch(struct tf_writer *w, enum tf_packet_kind kind,
+				    uint32_t pid)
 {
 	void *p = w->by_pid;
 	struct wbatch *wb;
@@ -588,6 +589,19 @@ static struct wbatch *batch_by_pid(struct tf_writer *w, enum tf_packet_kind kind
 		return NULL;
 	}
 	w->by_pid[w->n_by_pid++] = wb;
+	return wb;
+}
+
+/* Events of one process come in runs: remember the last batch per kind. */
+static inline struct wbatch *batch_by_pid(struct tf_writer *w,
+					  enum tf_packet_kind kind, uint32_t pid)
+{
+	struct wbatch *wb = w->last_pid[kind];
+
+	if (wb && wb->b.key == pid)
+		return wb;
+	wb = new_pid_batch(w, kind, pid);
+	w->last_pid[kind] = wb;
 	return wb;
 }
 
