@@ -84,7 +84,7 @@ static int record_godebug(char **argv, uint64_t schedtrace_ms, const char *out,
 	if (err)
 		return err;
 	err = col_godebug__run(&o, w, status);
-	if (err && *status >= 126) { /* the command did not start: no trace */
+	if (err && (*status == 126 || *status == 127)) { /* CMD did not start */
 		tf_writer__abort(w);
 		unlink(out);
 		return err;
@@ -142,7 +142,7 @@ static int run_record(const struct cli_cmd *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, "--godebug needs a command: gscope record --godebug -- CMD ARGS");
 	err = record_godebug(argv + optind, schedtrace, out, &status);
 	if (err)
-		return status >= 126 ? status : cli_exit_code(err);
+		return status == 126 || status == 127 ? status : cli_exit_code(err);
 	return status;
 }
 

@@ -121,7 +121,7 @@ char *col_godebug__merge_env(const char *user, unsigned int schedtrace_ms)
 static int build_env(char *const *envp, unsigned int ms, char ***out,
 		     char **godebug)
 {
-	size_t n = 0, i, at;
+	size_t n = 0, i, at, n_entry;
 	char **env;
 	char *merged, *entry;
 	const char *user = NULL;
@@ -135,14 +135,15 @@ static int build_env(char *const *envp, unsigned int ms, char ***out,
 		}
 	merged = col_godebug__merge_env(user, ms);
 	env = gs_calloc(n + 2, sizeof(*env));
-	entry = merged ? gs_malloc(strlen(merged) + 9) : NULL;
+	n_entry = merged ? strlen(merged) + 9 : 0;
+	entry = merged ? gs_malloc(n_entry) : NULL;
 	if (!env || !entry) {
 		gs_free(merged);
 		gs_free(env);
 		gs_free(entry);
 		return gs_errf(-ENOMEM, "godebug: out of memory");
 	}
-	sprintf(entry, "GODEBUG=%s", merged);
+	snprintf(entry, n_entry, "GODEBUG=%s", merged);
 	gs_free(merged);
 	for (i = 0; i < n; i++)
 		env[i] = envp[i];
@@ -342,14 +343,22 @@ static void do_line(struct gd *g, const char *p, size_t n, uint64_t ts)
 	pass(g, p, n);
 }
 
-/* Switch the current line to streaming: pass what is buffered. */
-static void start_streaming(struct gd *g)
+/*
+ * Pass the current line through as it arrives instead of holding it: the
+ * buffered part, then the segment p (which may end the line).
+ */
+static void start_streaming(struct gd *g, const char *p, size_t n)
 {
-	if (rt_godebug__may_be_prefix((const char *)g->line.data, g->line.len))
-		g->st.malformed++; /* a GODEBUG line too long to be one */
+	const char *head = g->line.len ? (const char *)g->line.data : p;
+	size_t hl = g->line.len ? g->line.len : n;
+
+	/* a GODEBUG start we cannot hold (too long, no memory) */
+	if (hl && rt_godebug__may_be_prefix(head, hl))
+		g->st.malformed++;
 	g->st.lines_passed++;
 	pass(g, g->line.data, g->line.len);
 	g->line.len = 0;
+	pass(g, p, n);
 	g->streaming = true;
 }
 
@@ -358,8 +367,7 @@ static bool stash(struct gd *g, const char *p, size_t n)
 {
 	if (g->line.len + n <= GD_MAX_LINE && !gs_buf__append(&g->line, p, n))
 		return true;
-	start_streaming(g);
-	pass(g, p, n);
+	start_streaming(g, p, n);
 	return false;
 }
 
@@ -385,7 +393,7 @@ static void feed(struct gd *g, const char *p, size_t n, uint64_t ts)
 					   (const char *)g->line.data,
 					   g->line.len)) {
 				/* cannot be ours: do not hold it back */
-				start_streaming(g);
+				start_streaming(g, NULL, 0);
 			}
 		}
 		if (nl)
@@ -627,7 +635,8 @@ int col_godebug__run(const struct col_godebug_opts *o, struct tf_writer *w,
 		while (waitpid(g->pid, &status, 0) < 0 && errno == EINTR)
 			;
 	}
-	*exit_status = wait_status(status);
+	if (err != -ECHILD)
+		*exit_status = wait_status(status);
 	if (!err && g->werr)
 		err = g->werr;
 	if (g->pidfd >= 0)

@@ -68,8 +68,9 @@ char *col_godebug__merge_env(const char *user, unsigned int schedtrace_ms);
  *   -errno        the child could not be started (*exit_status = 127 for
  *                 ENOENT and when it never ran, 126 otherwise, as a
  *                 shell), or the pipe/poll/wait machinery failed (the
- *                 child is then killed and reaped; -ECHILD if someone
- *                 else reaped it, e.g. SIGCHLD is ignored);
+ *                 child is then killed and reaped; -ECHILD, with
+ *                 *exit_status = 127, if someone else reaped it, e.g.
+ *                 SIGCHLD is ignored);
  *   writer error  the first tf_writer__add_packet failure: it stops packet
  *                 output but not the child or the pass-through, and is
  *                 returned after the child has finished (*exit_status set).

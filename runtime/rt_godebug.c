@@ -568,6 +568,8 @@ static bool partial_match(const char *s, size_t len, const char *head,
 
 bool rt_godebug__may_be_prefix(const char *s, size_t len)
 {
+	if (!len)
+		return true;
 	return partial_match(s, len, "SCHED ", "ms:") ||
 	       partial_match(s, len, "gc ", " @") ||
 	       partial_match(s, len, "  P", ":") ||

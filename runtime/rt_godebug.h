@@ -150,8 +150,9 @@ int rt_godebug__parse_line(const char *line, size_t len,
 
 /*
  * True if a line starting with these len bytes (a line not yet complete)
- * could still be a GODEBUG line; false means it will be passed through
- * whatever follows, so it can be forwarded before its newline arrives.
+ * could still be a GODEBUG line (true for len 0); false means it will be
+ * passed through whatever follows, so it can be forwarded before its
+ * newline arrives.
  */
 bool rt_godebug__may_be_prefix(const char *s, size_t len);
 

@@ -30,6 +30,7 @@
 #include <criterion/criterion.h>
 
 #include "base/gs_err.h"
+#include "base/gs_mem.h"
 #include "collect/col_godebug.h"
 #include "format/tf_reader.h"
 #include "format/tf_writer.h"
@@ -682,7 +683,7 @@ static void check_merge(const char *user, unsigned int ms, const char *want)
 
 	cr_assert_not_null(s);
 	cr_expect_str_eq(s, want, "user '%s'", user ? user : "(null)");
-	free(s);
+	gs_free(s);
 }
 
 Test(godebug, merge_env)
@@ -1222,7 +1223,45 @@ Test(godebug, sigchld_ignored_by_caller)
 	err = col_godebug__run(&o, NULL, &status);
 	signal(SIGCHLD, SIG_DFL);
 	cr_assert_eq(err, -ECHILD, "%d", err);
+	cr_assert_eq(status, 127);
 	cr_assert_lt(mono_ns() - t0, 2000000000ull);
+}
+
+Test(godebug, allocation_failures)
+{
+	char path[128];
+	char *argv[] = {
+		W("sh"), W("-c"),
+		W("printf 'SCH' >&2; sleep 0.02; printf 'ED 1ms: x\\nhi\\n' >&2"),
+		NULL,
+	};
+	struct col_godebug_stats st;
+	struct col_godebug_opts o = { .argv = argv, .stats = &st };
+	int ok = 0;
+
+	/* the Nth allocation and all later ones fail: clean error or degraded run */
+	snprintf(path, sizeof(path), "%s/pass.txt", tmpdir);
+	for (long n = 1; n <= 8; n++) {
+		int status = -1, rc;
+		char *got;
+
+		o.passthrough_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		cr_assert(o.passthrough_fd >= 0);
+		gs_mem__fail_at(n);
+		rc = col_godebug__run(&o, NULL, &status);
+		gs_mem__fail_at(0);
+		close(o.passthrough_fd);
+		cr_assert(rc == 0 || rc == -ENOMEM, "n=%ld: %d", n, rc);
+		if (rc)
+			continue;
+		ok++;
+		cr_assert_eq(status, 0);
+		got = read_all(path, NULL);
+		cr_assert_str_eq(got, "SCHED 1ms: x\nhi\n", "n=%ld", n);
+		cr_assert_eq(st.malformed, 1);
+		free(got);
+	}
+	cr_assert_gt(ok, 0);
 }
 
 /* --------------------------------------------------- end to end with Go */
