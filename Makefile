@@ -46,7 +46,7 @@ OPT ?= -O2
 BASE_CFLAGS := -std=gnu11 -g $(OPT) -D_GNU_SOURCE -DGSCOPE_VERSION='"$(VERSION)"' \
 	-I. -I$(GEN) $(SANFLAGS) -MMD -MP
 CFLAGS_ALL := $(BASE_CFLAGS) $(WARNINGS) $(CFLAGS)
-LDLIBS := -lbpf -lelf -lcurl -lz -lzstd -lprotobuf-c -lpthread -lm
+LDLIBS := -lbpf -lelf -lz -lzstd -lprotobuf-c -lpthread -lm -ldl
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 
 ifeq ($(V),1)

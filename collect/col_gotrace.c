@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
 
 #include "base/gs_err.h"
+#include "collect/col_curl.h"
 #include "collect/col_gotrace.h"
 
 char *col_gotrace__url(const char *url, uint64_t duration_ns)
@@ -48,7 +48,8 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ctx)
 	return gs_buf__append(s->body, p, n) ? 0 : n;
 }
 
-static int curl_error(const char *url, CURLcode rc, const char *detail)
+static int curl_error(const struct col_curl *cu, const char *url, CURLcode rc,
+		      const char *detail)
 {
 	int err;
 
@@ -70,7 +71,7 @@ static int curl_error(const char *url, CURLcode rc, const char *detail)
 		err = -EIO;
 		break;
 	}
-	return gs_errf(err, "%s: %s%s%s", url, curl_easy_strerror(rc),
+	return gs_errf(err, "%s: %s%s%s", url, cu->easy_strerror(rc),
 		       *detail ? ": " : "", detail);
 }
 
@@ -93,39 +94,43 @@ int col_gotrace__fetch(const char *url, uint64_t duration_ns, struct gs_buf *bod
 {
 	char errbuf[CURL_ERROR_SIZE] = "", snip[64];
 	struct sink s = { .body = body };
-	char *full = col_gotrace__url(url, duration_ns);
+	const struct col_curl *cu = col_curl__get();
+	char *full;
 	long status = 0, timeout;
 	CURLcode rc;
 	CURL *h;
 	int err = 0, v;
 
+	if (!cu)
+		return -ENOENT;
+	full = col_gotrace__url(url, duration_ns);
 	if (!full)
 		return -ENOMEM;
-	h = curl_easy_init();
+	h = cu->easy_init();
 	if (!h) {
 		gs_free(full);
 		return -ENOMEM;
 	}
 	/* the server holds the response for the whole duration */
 	timeout = (long)(duration_ns / 1000000000u) + 60;
-	curl_easy_setopt(h, CURLOPT_URL, full);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "gscope/" GSCOPE_VERSION);
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(h);
+	cu->easy_setopt(h, CURLOPT_URL, full);
+	cu->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	cu->easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	cu->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	cu->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+	cu->easy_setopt(h, CURLOPT_TIMEOUT, timeout);
+	cu->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	cu->easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	cu->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(h, CURLOPT_USERAGENT, "gscope/" GSCOPE_VERSION);
+	rc = cu->easy_perform(h);
+	cu->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	cu->easy_cleanup(h);
 	if (s.too_big) {
 		err = gs_errf(-GS_E_LIMIT, "%s: response larger than %llu bytes", full,
 			      (unsigned long long)COL_GOTRACE_MAX_BODY);
 	} else if (rc != CURLE_OK) {
-		err = curl_error(full, rc, errbuf);
+		err = curl_error(cu, full, rc, errbuf);
 	} else if (status != 200) {
 		snippet(body, snip, sizeof(snip));
 		err = gs_errf(-EPROTO, "%s: HTTP %ld%s%s%s", full, status,
