@@ -42,6 +42,8 @@ struct ctx {
 	bool gen_valid;
 
 	struct gs_u64map gmap;  /* (pid, goid) -> index into gs */
+	uint64_t last_key;      /* one-entry cache in front of gmap */
+	uint32_t last_idx;
 	struct gstate *gs;
 	size_t ngs, gs_cap;
 	uint32_t *free_gs;
@@ -285,9 +287,14 @@ static struct gstate *gs_get(struct ctx *c, uint32_t pid, uint64_t goid, int *er
 	uint32_t idx;
 
 	*err = 0;
+	if (c->last_key == gkey(pid, goid) && c->last_idx < c->ngs)
+		return &c->gs[c->last_idx];
 	slot = gs_u64map__get(&c->gmap, gkey(pid, goid));
-	if (slot)
+	if (slot) {
+		c->last_key = gkey(pid, goid);
+		c->last_idx = (uint32_t)*slot;
 		return &c->gs[*slot];
+	}
 	if (c->nfree) {
 		idx = c->free_gs[--c->nfree];
 	} else {
@@ -307,6 +314,8 @@ static struct gstate *gs_get(struct ctx *c, uint32_t pid, uint64_t goid, int *er
 	}
 	memset(&c->gs[idx], 0, sizeof(c->gs[idx]));
 	c->a->goroutines++;
+	c->last_key = gkey(pid, goid);
+	c->last_idx = idx;
 	return &c->gs[idx];
 }
 
@@ -424,6 +433,7 @@ static void gs_del(struct ctx *c, uint32_t pid, uint64_t goid, struct gstate *g)
 		c->free_gs = p;
 	}
 	gs_u64map__del(&c->gmap, gkey(pid, goid));
+	c->last_key = UINT64_MAX; /* the slot may be reused for another goroutine */
 }
 
 static enum an_go_cause cause_of(struct ctx *c, const struct tf_batch *b, size_t i)
@@ -830,7 +840,8 @@ static int run(struct ctx *c, const char *path)
 
 int an_go__compute(const char *path, unsigned int sections, struct an_go **out)
 {
-	struct ctx c = { .open_cycle = -1, .after_cycle = -1, .goal_cycle = -1 };
+	struct ctx c = { .open_cycle = -1, .after_cycle = -1, .goal_cycle = -1,
+			 .last_key = UINT64_MAX };
 	struct an_go *a = gs_calloc(1, sizeof(*a));
 	int err = -ENOMEM;
 
