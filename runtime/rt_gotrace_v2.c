@@ -58,6 +58,8 @@
 #define V2_MAX_TASKS      (1u << 24)  /* active user tasks */
 #define V2_MAX_NAMES      (1u << 20)  /* region / STW names kept across gens */
 #define V2_MAX_NEST       (1u << 16)  /* regions or ranges open on one g */
+#define V2_SLOW_WORK      (1ull << 26) /* slow-path ordering steps allowed, */
+#define V2_SLOW_PER_EVENT 256u         /* plus this many per event */
 
 #define NONE32 UINT32_MAX
 #define NO_ID  UINT64_MAX /* Go's NoGoroutine / NoProc / NoThread (-1) */
@@ -380,6 +382,7 @@ struct v2 {
 	struct v2_out q[3]; /* events made by one advance */
 	int nq;
 	int64_t last_ts;   /* last timestamp handed out */
+	uint64_t slow_work; /* threads tried on the slow ordering path */
 	struct rt_go_frame fbuf[V2_MAX_FRAMES];
 };
 
@@ -2205,6 +2208,38 @@ static const v2_handler handlers[V2_NUM_SPECS] = {
 	[134] = on_simple, [135] = on_simple, [136] = on_simple,
 };
 
+/*
+ * rt_v2_deviations: where this decoder knowingly differs from Go's reader.
+ *
+ *  - Ties: when no M's head event can advance, Go sorts the frontier with
+ *    an unstable sort that is an insertion sort up to 12 elements; we do the
+ *    same up to 12 and use a stable merge sort above, so with more than 12
+ *    threads, events with equal times may be tried in a different order.
+ *    CPU samples with equal times keep their file order (Go: unspecified).
+ *  - STW kinds and region names are compared by content, not by their
+ *    per-generation string id, so a range begun in one generation and
+ *    ended in the next is matched correctly (Go compares ids, and its
+ *    STWEnd lookup then uses the wrong generation's table).
+ *  - ProcStatus(SyscallAbandoned) for a P bound to several Ms (broken
+ *    traces only) picks the M seen first; Go picks one at random.
+ *  - Sizes: P ids above 2^31 - 1 (the sink's int32), and more than the
+ *    V2_MAX_* goroutines, threads, procs, tasks, names, table entries or
+ *    nested ranges, fail with -GS_E_LIMIT; Go has no bounds.  So does a
+ *    trace whose ordering needs more than V2_SLOW_WORK + V2_SLOW_PER_EVENT
+ *    per event steps of the slow path (Go: quadratic time; real traces
+ *    take the slow path a few times in all).
+ *  - Sink view: Go's Sync events are the generation() callback (their
+ *    effect on timestamps is kept); GoStatus has from = 0 as rt_gotrace.h
+ *    says (Go: Undetermined or the previous state); the ProcSteal made up
+ *    for GoDestroySyscall names the M itself (Go: 0); a CPU sample whose
+ *    stack id is not in the table reports stack 0; AllocFree experiment
+ *    events and clock snapshots are read and ordered but not reported.
+ *  - float64 -> int64 time conversion behaves as on amd64 (INT64_MIN when
+ *    out of range); Go on other architectures may saturate instead.
+ *  - Messages carry the input name and offset; a few name event types
+ *    where Go prints their number.
+ */
+
 /* Offer c's next event to the state machine (Go's ordering.Advance). */
 static int advance(struct v2 *r, struct v2_cursor *c)
 {
@@ -2296,11 +2331,16 @@ static int emit(struct v2 *r, struct v2_out *o)
 	if (o->typ >= V2_EV_EXP_FIRST)
 		return 0; /* AllocFree experiment: ordered, not reported */
 
-	memset(&e, 0, sizeof(e));
+	/* field by field: a memset here is a measurable cost */
 	e.ts = (uint64_t)o->time;
+	e.kind = 0;
+	e.from = e.to = 0;
 	e.p = sink_p(o->ctx.p);
 	e.g = sink_g(o->ctx.g);
 	e.m = o->ctx.m;
+	e.stack = e.arg = e.arg2 = 0;
+	e.str = e.str2 = NULL;
+	e.str_len = e.str2_len = 0;
 	switch (o->typ) {
 	case V2_EV_PROCS_CHANGE:
 		e.kind = K(PROCS);
@@ -2526,11 +2566,13 @@ static int install_gen(struct v2 *r)
 		const struct v2_stack *st = &r->stacks[i];
 
 		for (uint32_t j = 0; j < st->n; j++) {
-			const struct v2_frame *f = &r->frames[map_get(&r->pcmap, r->pcs[st->pc0 + j])];
-			const struct v2_str *fn = str_get(r, f->func), *fl = str_get(r, f->file);
+			uint64_t pc = r->pcs[st->pc0 + j];
+			const struct v2_frame *f = &r->frames[map_get(&r->pcmap, pc)];
+			const struct v2_str *fn = str_get(r, f->func);
+			const struct v2_str *fl = str_get(r, f->file);
 			struct rt_go_frame *o = &r->fbuf[j];
 
-			o->pc = r->pcs[st->pc0 + j];
+			o->pc = pc;
 			o->func = (const char *)fn->p;
 			o->func_len = fn->len;
 			o->file = (const char *)fl->p;
@@ -2617,6 +2659,16 @@ static int run(struct v2 *r)
 			return ok;
 		if (ok)
 			continue;
+		/*
+		 * The slow path costs O(threads) per event: fine for real
+		 * traces (they take it a handful of times), quadratic for a
+		 * crafted one.  Bound the total so decoding cannot stall.
+		 */
+		r->slow_work += r->nheap;
+		if (r->slow_work > V2_SLOW_WORK + V2_SLOW_PER_EVENT * r->st->events)
+			return fail_code(r, -GS_E_LIMIT, r->heap[0]->ev.off,
+					 "broken trace: too many events out of time order across %zu threads",
+					 r->nheap);
 		sort_frontier(r);
 		for (size_t i = 1; i < r->nheap && !ok; i++) {
 			ok = try_advance(r, i);
