@@ -58,6 +58,11 @@
  *   LOG             arg = task, str = key, str2 = value
  *   LABEL           g, str = label
  *
+ * Strings (str, str2, frame func and file) are not NUL-terminated: use the
+ * lengths.  START carries no stack; the new goroutine's start stack is in
+ * CREATE's arg2.  STW_END repeats the kind of the STW it closes.  A stack
+ * id referenced but never defined is announced once with 0 frames.
+ *
  * Timestamps are nanoseconds.  v1: ns since the first event, converted from
  * ticks exactly as Go's parser does (int64(float64(ticks - min) * (1e9 /
  * float64(freq)))), so intervals match `go tool trace` to the nanosecond.
