@@ -813,6 +813,10 @@ static int run(struct ctx *c, const char *path)
 	err = tf_reader__open(path, &c->r);
 	if (err)
 		return err;
+	/* P and M are not used; the start stack (arg2) only by goroutines */
+	tf_reader__skip_columns(c->r, TF_PKT_GO_EVENTS,
+				1u << TF_GO_P | 1u << TF_GO_M |
+				(c->a->sections & AN_GO_GOROUTINES ? 0 : 1u << TF_GO_ARG2));
 	while ((err = tf_reader__next(c->r, &pkt)) > 0) {
 		if (!c->gen_valid || pkt.generation != c->gen) {
 			c->gen = pkt.generation;

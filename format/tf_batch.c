@@ -273,7 +273,7 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 		f = tag >> 3 < NF ? (unsigned int)(tag >> 3) : 0;
 		wt = tag & 7;
 		d = f ? desc(kind, f) : NULL;
-		if (!d) {
+		if (!d || (is_col(d) && (bb->skip[kind] >> f & 1))) {
 			p = skip_field(p, end, wt);
 			if (!p) {
 				p = fstart;
@@ -352,7 +352,7 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 		size_t n;
 		uint64_t dflt;
 
-		if (!is_col(d))
+		if (!is_col(d) || (bb->skip[kind] >> f & 1))
 			continue;
 		n = b->n[d->group];
 		if (cnt[f] == n) {

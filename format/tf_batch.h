@@ -18,6 +18,9 @@
 struct tf_batch_buf {
 	struct tf_batch b;
 	size_t cap[TF_BATCH_MAX_FIELDS];
+	/* per kind, columns (1 << field) the caller does not need: skipped
+	 * without decoding; their col[] and present[] are not meaningful */
+	uint32_t skip[TF_PKT_ALLOCS + 1];
 };
 
 /*

@@ -720,6 +720,15 @@ err_out:
 	return err;
 }
 
+void tf_reader__skip_columns(struct tf_reader *r, enum tf_packet_kind kind,
+			     uint32_t mask)
+{
+	if (!tf_packet_kind_is_batch(kind))
+		return;
+	mask &= ~(1u << tf_batch_ts_field(kind, 0) | 1u << tf_batch_ts_field(kind, 1));
+	r->batch.skip[kind] = mask;
+}
+
 const Gscope__V1__TraceHeader *tf_reader__header(const struct tf_reader *r)
 {
 	return r->header;
