@@ -482,6 +482,21 @@ static int transition(struct ctx *c, const struct tf_batch *b, size_t i)
 	g = gs_get(c, pid, goid, &err);
 	if (!g)
 		return err;
+	if (!g->known && kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_STATUS) {
+		/*
+		 * First seen through a status event: it existed when the trace
+		 * began, in that state (v2 writes the status of goroutines a
+		 * generation did not mention when the generation ends, so the
+		 * event's own time is late).  As Go's summary, count from the
+		 * trace start.
+		 */
+		g->state = (uint8_t)to;
+		g->since = g->created = a->first_ts;
+		g->known = true;
+		if (a->sections & AN_GO_GOROUTINES)
+			return group_from_stack(c, g, stack, false);
+		return 0;
+	}
 	if (!g->known) {
 		g->state = (uint8_t)(kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE ?
 				     ST_DEAD : from);
