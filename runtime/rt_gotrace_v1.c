@@ -13,7 +13,10 @@
  * Pass 1 walks every record once: it validates the wire format as Go's
  * readTrace/parseEvents do, indexes batch offsets per P, and collects the
  * strings and stacks (as offsets into the input), the frequency and the CPU
- * samples (stable-sorted by their absolute timestamp).
+ * samples (stable-sorted by their absolute timestamp).  Most records are
+ * short events whose only check is the number of their values: those are
+ * skipped with the varint ends of 64 bytes at a time in a bit mask
+ * (skip_plain()), the others are read value by value.
  *
  * Pass 2 decodes each P's stream lazily, one event of look-ahead per P, and
  * merges the streams like order1007: an event is ready when its
@@ -22,10 +25,16 @@
  * is not ready is parked under its exact precondition (goroutine, status,
  * seq or any seq), so that a transition wakes exactly the heads it makes
  * ready: the merge costs O(log Ps) per event whatever the input (Go's
- * frontier scan is O(Ps)).  Per-goroutine state lives in an
- * open-addressing hash and is dropped at GoEnd (goids are never reused).
- * Memory is O(Ps + live goroutines + strings + stacks + CPU samples); no
- * event is kept after it has been delivered.
+ * frontier scan is O(Ps)).  Most events come in runs from one P: while the
+ * next head of the P just delivered is ready and below every other head,
+ * it is delivered without touching the heap (steps()).  Pass 2 reads only
+ * what pass 1 has checked, without bounds checks per value; it prepares
+ * the delivered event of the common types as it decodes them.
+ * Per-goroutine state is direct-indexed for goids below V1_GDIRECT (they
+ * are dense from 1), in an open-addressing hash above, and dropped at GoEnd
+ * (goids are never reused).  Memory is O(Ps + live goroutines + strings +
+ * stacks + CPU samples), plus up to V1_GDIRECT goroutine entries; no event
+ * is kept after it has been delivered.
  *
  * Go's later steps are applied on the fly: the merged stream must be sorted
  * by emission time (else "time stamps out of order"); GoSysExit takes its
@@ -51,12 +60,16 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/gs_err.h"
 #include "base/gs_mem.h"
@@ -73,6 +86,9 @@
 #define V1_MAX_STACKS (1u << 22)
 #define V1_MAX_SAMPLES (1u << 24)
 #define V1_MAX_GS (1u << 24) /* live goroutines */
+#ifndef V1_GDIRECT
+#define V1_GDIRECT (1u << 16) /* goids below are direct-indexed */
+#endif
 #define V1_NARG_KEEP 8       /* argument values kept per record */
 
 enum {
@@ -205,11 +221,22 @@ struct v1_batch {
 	uint32_t nev;      /* timed events other than CPU samples */
 };
 
-/* order1007's stateTransition: g (or UNORDERED), precondition, result. */
+/*
+ * order1007's stateTransition: g (or UNORDERED), precondition (iseq, ist),
+ * result (nseq, nst), nseq as "seq = (seq & nmask) + nadd" (see SEQ_TO).
+ */
 struct v1_trans {
-	uint64_t g, iseq, nseq;
+	uint64_t g, iseq, nmask, nadd;
 	uint8_t ist, nst;
 };
+
+/* The result sequence nseq: NOSEQ keeps seq, SEQINC adds 1, else nseq. */
+#define SEQ_TO(t, nseq)                                                        \
+	do {                                                                   \
+		uint64_t v_ = (nseq);                                          \
+		(t)->nmask = v_ >= SEQINC ? ~(uint64_t)0 : 0;                  \
+		(t)->nadd = v_ == NOSEQ ? 0 : v_ == SEQINC ? 1 : v_;           \
+	} while (0)
 
 /* One event of look-ahead. */
 struct v1_ev {
@@ -220,9 +247,11 @@ struct v1_ev {
 	uint64_t stk;
 	const uint8_t *str; /* UserLog value */
 	size_t str_len;
-	size_t off;
+	const uint8_t *rec; /* where the record is (CPU sample: its offset in data) */
 	uint8_t type;
 };
+
+#define EV_OFF(d, e) ((size_t)((e)->rec - (d)->data))
 
 struct v1_stream {
 	uint64_t pid;
@@ -231,6 +260,7 @@ struct v1_stream {
 	int64_t ts;               /* last timestamp in the current batch */
 	uint64_t last_g, m;
 	struct v1_ev head;
+	struct rt_go_event out; /* deliver()'s */
 	bool has_head, cpu;
 	int32_t park_next; /* next stream parked under the same precondition */
 };
@@ -270,8 +300,10 @@ struct v1_g {
 };
 
 struct v1_gtab {
-	struct v1_g *t;
+	struct v1_g *t;   /* ids >= V1_GDIRECT */
 	size_t mask, n;
+	struct v1_g *dt;  /* ids < dcap <= V1_GDIRECT, by id */
+	size_t dcap, dn;
 };
 
 /* Streams parked under one precondition: g (of an epoch) in (seq, status). */
@@ -292,7 +324,11 @@ struct v1_dec {
 	size_t len;
 	const char *name;
 	int ver;
+	uint8_t want[EV_COUNT]; /* want_args() by type */
+	uint8_t tflags[256];    /* TF_* by a record's first byte */
 	const struct rt_go_sink *sink;
+	int (*ev)(void *ctx, const struct rt_go_event *e); /* sink->event */
+	void *ev_ctx;
 	struct rt_gotrace_stats *st;
 
 	struct v1_batch *batches;
@@ -307,7 +343,8 @@ struct v1_dec {
 	size_t nstks, cap_stks;
 	struct v1_map kmap;
 	uint64_t stk_max;    /* largest stack id defined */
-	uint64_t *stk_seen;  /* bitmap of announced ids <= stk_max, if dense */
+	uint64_t *stk_seen;  /* bitmap of announced ids (and 0) < stk_lim */
+	uint64_t stk_lim;    /* stk_max + 1 if dense, else 0 (no bitmap) */
 	struct v1_sample *samples;
 	size_t nsamples, cap_samples;
 	int64_t freq;
@@ -427,13 +464,20 @@ static void map_release(struct v1_map *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* goroutine table: linear probing, backward-shift deletion */
+/*
+ * goroutine table: goids are handed out densely from 1, so small ones are
+ * direct-indexed (dt[id], grown to the largest seen, V1_GDIRECT at most:
+ * entries never move); larger ones go to an open-addressing hash with
+ * linear probing and backward-shift deletion.
+ */
 
-static struct v1_g *g_find(const struct v1_gtab *t, uint64_t id)
+static inline struct v1_g *g_find(const struct v1_gtab *t, uint64_t id)
 {
 	size_t i;
 
-	if (!t->t)
+	if (id < t->dcap) /* dcap <= V1_GDIRECT */
+		return t->dt[id].used ? &t->dt[id] : NULL;
+	if (id < V1_GDIRECT || !t->t)
 		return NULL;
 	for (i = hash64(id) & t->mask; t->t[i].used; i = (i + 1) & t->mask)
 		if (t->t[i].id == id)
@@ -462,6 +506,23 @@ static int g_rehash(struct v1_gtab *t, size_t nsz)
 	return 0;
 }
 
+/* Make dt hold id (< V1_GDIRECT).  0 or -ENOMEM. */
+static int g_grow_direct(struct v1_gtab *t, uint64_t id)
+{
+	size_t nsz = t->dcap ? t->dcap : V1_GDIRECT < 1024 ? V1_GDIRECT : 1024;
+	struct v1_g *nt;
+
+	while (nsz <= id)
+		nsz *= 2;
+	nt = gs_realloc(t->dt, nsz * sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	memset(nt + t->dcap, 0, (nsz - t->dcap) * sizeof(*nt));
+	t->dt = nt;
+	t->dcap = nsz;
+	return 0;
+}
+
 /* Find id or add it as (seq 0, dead); NULL on -ENOMEM or over the limit. */
 static struct v1_g *g_get(struct v1_dec *d, uint64_t id, int *err)
 {
@@ -471,33 +532,48 @@ static struct v1_g *g_get(struct v1_dec *d, uint64_t id, int *err)
 
 	if (e)
 		return e;
-	if (t->n >= V1_MAX_GS) {
+	if (t->n + t->dn >= V1_MAX_GS) {
 		*err = v1_err(d, -GS_E_LIMIT, 0, "more than %u live goroutines", V1_MAX_GS);
 		return NULL;
 	}
-	if (!t->t || (t->n + 1) * 2 > t->mask + 1) {
-		if (g_rehash(t, t->t ? (t->mask + 1) * 2 : 1024)) {
+	if (id < V1_GDIRECT) {
+		if (id >= t->dcap && g_grow_direct(t, id)) {
 			*err = gs_errf(-ENOMEM, "%s: out of memory", d->name);
 			return NULL;
 		}
+		e = &t->dt[id];
+		t->dn++;
+	} else {
+		if (!t->t || (t->n + 1) * 2 > t->mask + 1) {
+			if (g_rehash(t, t->t ? (t->mask + 1) * 2 : 1024)) {
+				*err = gs_errf(-ENOMEM, "%s: out of memory", d->name);
+				return NULL;
+			}
+		}
+		for (i = hash64(id) & t->mask; t->t[i].used; i = (i + 1) & t->mask)
+			;
+		e = &t->t[i];
+		t->n++;
 	}
-	for (i = hash64(id) & t->mask; t->t[i].used; i = (i + 1) & t->mask)
-		;
-	e = &t->t[i];
 	memset(e, 0, sizeof(*e));
 	e->id = id;
 	e->used = true;
 	e->epoch = ++d->epochs;
 	e->status = G_DEAD;
 	e->state = ST(DEAD);
-	t->n++;
 	return e;
 }
 
 static void g_del(struct v1_gtab *t, struct v1_g *e)
 {
-	size_t i = (size_t)(e - t->t), j = i;
+	size_t i, j;
 
+	if (e->id < V1_GDIRECT) {
+		e->used = false;
+		t->dn--;
+		return;
+	}
+	i = j = (size_t)(e - t->t);
 	for (;;) {
 		size_t home;
 
@@ -881,14 +957,147 @@ static int sample_cmp(const void *pa, const void *pb)
 	return a->off < b->off ? -1 : a->off > b->off; /* stable: file order */
 }
 
+/* Bit i set where p[i] ends a varint (has no continuation bit). */
+static inline uint64_t last_bytes64(const uint8_t *p)
+{
+#ifdef __SSE2__
+	uint64_t m = 0;
+
+	for (unsigned int i = 0; i < 4; i++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * i));
+
+		m |= (uint64_t)(uint16_t)_mm_movemask_epi8(v) << (16 * i);
+	}
+	return ~m;
+#else
+	uint64_t m = 0;
+
+	for (unsigned int i = 0; i < 8; i++) {
+		uint64_t w = 0;
+
+		for (unsigned int j = 0; j < 8; j++)
+			w |= (uint64_t)p[8 * i + j] << (8 * j);
+		/* the high bits of the 8 bytes, gathered into the top byte */
+		w = ((w & 0x8080808080808080ull) >> 7) * 0x0102040810204080ull >> 56;
+		m |= w << (8 * i);
+	}
+	return ~m;
+#endif
+}
+
+/* x with its lowest set bit cleared, as a branch (no cmov) where used */
+#define DROP_LOW(x) do { (x) &= (x) - 1; __asm__ volatile("" : "+r"(x)); } while (0)
+
+/*
+ * Pass 1's fast path: skip the "plain" records from p on (see pass1()),
+ * while each has the number of values its type wants and they fit in the
+ * 8 bytes after its type byte (so none is longer than 10 bytes).  Returns
+ * where it stopped: a record to read the long way.
+ *
+ * The ends of varints in 64 bytes are bits of a register, rem those not
+ * yet passed: a record ends at the narg-th, after dropping the type byte's
+ * own bit when it has none (narg <= 2).  From one record to the next is a
+ * few bit clears (the branch on narg is predicted), no load.
+ */
+static inline __attribute__((always_inline)) const uint8_t *
+skip_plain_in(const uint8_t *p, const uint8_t *end, const uint8_t *plain, uint64_t *raw,
+	      uint64_t *n)
+{
+	uint64_t cnt = 0;
+	unsigned int i = 0;
+
+	while (end - p >= 64) {
+		uint64_t rem = last_bytes64(p);
+
+		i = 0;
+		do {
+			unsigned int type = p[i] & 0x3f, narg = (unsigned int)(p[i] >> 6) + 1;
+			unsigned int e;
+
+			if (narg != plain[type])
+				goto out;
+			/*
+			 * Drop the type byte's bit (narg <= 2: it has no
+			 * continuation bit) and the ends of the values
+			 * before the last: 1, 2 or 2 bits for 1, 2, 3 values.
+			 */
+			DROP_LOW(rem);
+			if (narg != 1)
+				DROP_LOW(rem);
+			if (!rem)
+				goto out;
+			e = (unsigned int)__builtin_ctzll(rem); /* the record's last byte */
+			if (e - i > 8)
+				goto out;
+			DROP_LOW(rem);
+			raw[type]++;
+			cnt++;
+			i = e + 1;
+		} while (i <= 55);
+		p += i;
+		i = 0;
+	}
+out:
+	*n += cnt;
+	return p + i;
+}
+
+static const uint8_t *skip_plain(const uint8_t *p, const uint8_t *end, const uint8_t *plain,
+				 uint64_t *raw, uint64_t *n)
+{
+	return skip_plain_in(p, end, plain, raw, n);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same for CPUs with BMI1, where a bit clear takes one instruction. */
+#define V1_BMI 1
+__attribute__((target("bmi"))) static const uint8_t *
+skip_plain_bmi(const uint8_t *p, const uint8_t *end, const uint8_t *plain, uint64_t *raw,
+	       uint64_t *n)
+{
+	return skip_plain_in(p, end, plain, raw, n);
+}
+#endif
+
 static int pass1(struct v1_dec *d)
 {
 	const uint8_t *p = d->data + RT_GOTRACE_HDR_LEN, *end = d->data + d->len;
 	int32_t cur = -1;
 	struct v1_rec r;
+	uint8_t plain[64] = { 0 }; /* by wire type */
 	int err;
+#ifdef V1_BMI
+	bool bmi;
 
+	__builtin_cpu_init();
+	bmi = __builtin_cpu_supports("bmi");
+#endif
+
+	/*
+	 * The values of a "plain" record need no check beyond their number:
+	 * timed, not a CPU sample, none of the checks below, no trailing
+	 * string.  plain[type] is the number (at most 3, so inline), else 0.
+	 */
+	for (unsigned int i = 0; i < EV_COUNT; i++) {
+		plain[i] = descs[i].timed && descs[i].minver <= d->ver && d->want[i] <= 3 &&
+			   i != EV_CPU_SAMPLE && i != EV_STW_START && i != EV_USER_REGION &&
+			   i != EV_USER_LOG ? d->want[i] : 0;
+	}
 	while (p < end) {
+		if (cur >= 0) {
+			uint64_t n = 0;
+
+#ifdef V1_BMI
+			if (bmi)
+				p = skip_plain_bmi(p, end, plain, d->st->raw, &n);
+			else
+#endif
+				p = skip_plain(p, end, plain, d->st->raw, &n);
+			d->batches[cur].nev += (uint32_t)n;
+			d->ntimed += n;
+			if (p >= end)
+				break;
+		}
 		err = read_rec(d, &p, &r);
 		if (err)
 			return err;
@@ -952,66 +1161,287 @@ static int pass1(struct v1_dec *d)
 
 /* ------------------------------------------------------------ pass 2 */
 
-static void transition_of(const struct v1_ev *e, struct v1_trans *t);
+/*
+ * stream_next()'s inline path takes TF_FAST records (timed, not a CPU
+ * sample or UserLog, values inline); TF_STACK: the stack id comes last.
+ */
+enum { TF_FAST = 1, TF_STACK = 2 };
 
 /*
- * Pass 2's reader: the record at *pp, which pass 1 has validated, is read
- * within [*pp, end); strings and stacks are skipped whole.  Still bounded:
- * NULL if the record does not fit.
+ * Pass 2 reads only records pass 1 has read and checked, from the same
+ * boundaries (batch starts are where pass 1 found EvBatch records end), so
+ * every varint it reads ends within its record: no bounds checks.  Each
+ * record still ends within its batch, which is checked once per record.
  */
-static const uint8_t *lean_rec(const uint8_t *p, const uint8_t *end, struct v1_rec *r)
+static inline uint64_t rd(const uint8_t **pp)
 {
-	unsigned int narg = (unsigned int)(*p >> 6) + 1;
-	uint64_t v;
+	const uint8_t *p = *pp;
+	uint64_t v = *p++;
 
-	r->type = *p & 0x3f;
-	r->nargs = 0;
-	r->str = NULL;
-	r->str_len = 0;
+	if (__builtin_expect(v >= 0x80, 0)) {
+		unsigned int sh = 7;
+		uint8_t b;
+
+		v &= 0x7f;
+		do { /* at most 10 bytes: pass 1 saw the end */
+			b = *p++;
+			v |= (uint64_t)(b & 0x7f) << sh;
+			sh += 7;
+		} while ((b & 0x80) && sh < 70);
+	}
+	*pp = p;
+	return v;
+}
+
+/* Skip the untimed record at p (string, stack, frequency, timer goroutine). */
+static const uint8_t *skip_rec(const uint8_t *p)
+{
+	unsigned int type = *p & 0x3f, narg = (unsigned int)(*p >> 6) + 1;
+	uint64_t n;
+
 	p++;
-	if (r->type == EV_STRING) {
-		uint64_t n;
-
-		if (!(p = uvar(p, end, &v)) || !(p = uvar(p, end, &n)) || n > (uint64_t)(end - p))
-			return NULL;
+	if (type == EV_STRING) {
+		rd(&p);
+		n = rd(&p);
 		return p + n;
 	}
 	if (narg < 4) {
 		for (unsigned int i = 0; i < narg; i++)
-			if (!(p = uvar(p, end, &r->a[i])))
-				return NULL;
-		r->nargs = narg;
-	} else {
-		const uint8_t *rend;
-
-		if (!(p = uvar(p, end, &v)) || v > (uint64_t)(end - p))
-			return NULL;
-		rend = p + v;
-		if (r->type == EV_STACK)
-			return rend;
-		while (p < rend && r->nargs < V1_NARG_KEEP)
-			if (!(p = uvar(p, rend, &r->a[r->nargs++])))
-				return NULL;
-		if (p != rend)
-			return NULL;
+			rd(&p);
+		return p;
 	}
-	if (r->type == EV_USER_LOG) {
-		if (!(p = uvar(p, end, &v)) || v > (uint64_t)(end - p))
-			return NULL;
-		r->str = p;
-		r->str_len = v;
-		p += v;
-	}
-	return p;
+	n = rd(&p);
+	return p + n;
 }
 
-/* Decode the next timed event of s into s->head (has_head false at the end). */
-static int stream_next(struct v1_dec *d, struct v1_stream *s)
+#define LIT(s) { s, sizeof(s) - 1 }
+
+struct v1_lit {
+	const char *s;
+	size_t len;
+};
+
+/*
+ * The delivered event of the common types, which head_finish() prepares
+ * in the stream's out when it decodes them: kind, from, to and str, with
+ * g the event's (D_G), the unblocked g (D_UNBLOCK: arg is the unblocker)
+ * or arg the first argument (D_ARG0).  D_SWITCH (0): deliver_special()
+ * does it all at delivery.
+ */
+enum { D_SWITCH, D_G, D_UNBLOCK, D_ARG0 };
+
+/* kind, from, to as laid out in struct rt_go_event: copied as one */
+struct v1_kft {
+	uint32_t kind;
+	uint8_t from, to;
+	uint16_t pad;
+};
+
+_Static_assert(offsetof(struct rt_go_event, from) == offsetof(struct rt_go_event, kind) + 4 &&
+	       offsetof(struct rt_go_event, to) == offsetof(struct rt_go_event, kind) + 5 &&
+	       offsetof(struct rt_go_event, p) >= offsetof(struct rt_go_event, kind) + 8 &&
+	       offsetof(struct rt_go_event, str_len) == offsetof(struct rt_go_event, str) + 8,
+	       "struct rt_go_event layout");
+
+static const struct v1_out {
+	struct v1_kft kft;
+	struct v1_lit str; /* str, str_len */
+	uint8_t how;
+} outs[EV_COUNT] = {
+#define BLK(t) [t] = { { K(BLOCK), ST(RUNNING), ST(WAITING), 0 }, LIT_##t, D_G }
+#define LIT_EV_GO_SLEEP LIT("sleep")
+#define LIT_EV_GO_BLOCK LIT("unspecified")
+#define LIT_EV_GO_BLOCK_SEND LIT("chan send")
+#define LIT_EV_GO_BLOCK_RECV LIT("chan receive")
+#define LIT_EV_GO_BLOCK_SELECT LIT("select")
+#define LIT_EV_GO_BLOCK_SYNC LIT("sync")
+#define LIT_EV_GO_BLOCK_COND LIT("sync.(*Cond).Wait")
+#define LIT_EV_GO_BLOCK_NET LIT("network")
+#define LIT_EV_GO_BLOCK_GC LIT("GC mark assist wait for work")
+	BLK(EV_GO_SLEEP), BLK(EV_GO_BLOCK), BLK(EV_GO_BLOCK_SEND), BLK(EV_GO_BLOCK_RECV),
+	BLK(EV_GO_BLOCK_SELECT), BLK(EV_GO_BLOCK_SYNC), BLK(EV_GO_BLOCK_COND),
+	BLK(EV_GO_BLOCK_NET), BLK(EV_GO_BLOCK_GC),
+#undef BLK
+	[EV_GO_START] = { { K(START), ST(RUNNABLE), ST(RUNNING), 0 }, { NULL, 0 }, D_G },
+	[EV_GO_START_LOCAL] = { { K(START), ST(RUNNABLE), ST(RUNNING), 0 }, { NULL, 0 }, D_G },
+	[EV_GO_SCHED] = { { K(STOP), ST(RUNNING), ST(RUNNABLE), 0 }, LIT("runtime.Gosched"), D_G },
+	[EV_GO_PREEMPT] = { { K(STOP), ST(RUNNING), ST(RUNNABLE), 0 }, LIT("preempted"), D_G },
+	[EV_GO_UNBLOCK] = { { K(UNBLOCK), ST(WAITING), ST(RUNNABLE), 0 }, { NULL, 0 }, D_UNBLOCK },
+	[EV_GO_UNBLOCK_LOCAL] = { { K(UNBLOCK), ST(WAITING), ST(RUNNABLE), 0 }, { NULL, 0 }, D_UNBLOCK },
+	[EV_PROC_STOP] = { { K(PROC_STOP), 0, 0, 0 }, { NULL, 0 }, D_G },
+	[EV_SWEEP_START] = { { K(SWEEP_BEGIN), 0, 0, 0 }, { NULL, 0 }, D_G },
+	[EV_MARK_ASSIST_START] = { { K(MARK_ASSIST_BEGIN), 0, 0, 0 }, { NULL, 0 }, D_G },
+	[EV_MARK_ASSIST_DONE] = { { K(MARK_ASSIST_END), 0, 0, 0 }, { NULL, 0 }, D_G },
+	[EV_GOMAXPROCS] = { { K(PROCS), 0, 0, 0 }, { NULL, 0 }, D_ARG0 },
+	[EV_HEAP_ALLOC] = { { K(HEAP_ALLOC), 0, 0, 0 }, { NULL, 0 }, D_ARG0 },
+	[EV_HEAP_GOAL] = { { K(HEAP_GOAL), 0, 0, 0 }, { NULL, 0 }, D_ARG0 },
+};
+
+/*
+ * s->out for a head of a type outs[] describes (and not D_SWITCH): all but
+ * from (for a transition) and ts, which deliver() adds.
+ */
+static inline __attribute__((always_inline)) void out_set(struct v1_stream *s,
+							  const struct v1_out *out, uint64_t g,
+							  uint64_t arg, uint64_t stk)
+{
+	struct rt_go_event *o = &s->out;
+
+	memcpy(&o->kind, &out->kft, sizeof(out->kft)); /* kind, from, to */
+	memcpy(&o->str, &out->str, sizeof(out->str)); /* str, str_len */
+	o->g = g;
+	o->arg = arg;
+	o->stack = stk;
+}
+
+/*
+ * The head's type, time, goroutine and transition (order1007's
+ * stateTransition), from its arguments in e->a; s->out for the common types.
+ */
+static inline __attribute__((always_inline)) void head_finish(struct v1_stream *s,
+							       unsigned int type)
 {
 	struct v1_ev *e = &s->head;
-	struct v1_rec r;
+	struct v1_trans *t = &e->tr;
+	const uint64_t *a = e->a;
 
-	if (s->cpu) {
+	e->type = (uint8_t)type;
+	e->ts = s->ts;
+	e->g = s->last_g;
+	switch (type) {
+	case EV_GO_CREATE:
+		t->g = a[0];
+		t->iseq = 0, t->ist = G_DEAD;
+		SEQ_TO(t, 1);
+		t->nst = G_RUNNABLE;
+		break;
+	case EV_GO_WAITING:
+	case EV_GO_INSYSCALL:
+		e->g = a[0];
+		t->g = a[0];
+		t->iseq = 1, t->ist = G_RUNNABLE;
+		SEQ_TO(t, 2);
+		t->nst = G_WAITING;
+		break;
+	case EV_GO_START:
+		out_set(s, &outs[EV_GO_START], a[0], 0, 0);
+		/* fall through */
+	case EV_GO_START_LABEL:
+		s->last_g = a[0];
+		e->g = a[0];
+		t->g = a[0];
+		t->iseq = a[1], t->ist = G_RUNNABLE;
+		SEQ_TO(t, a[1] + 1);
+		t->nst = G_RUNNING;
+		break;
+	case EV_GO_START_LOCAL:
+		out_set(s, &outs[EV_GO_START_LOCAL], a[0], 0, 0);
+		s->last_g = a[0];
+		e->g = a[0];
+		t->g = a[0];
+		t->iseq = NOSEQ, t->ist = G_RUNNABLE;
+		SEQ_TO(t, SEQINC);
+		t->nst = G_RUNNING;
+		break;
+	case EV_GO_BLOCK:
+	case EV_GO_BLOCK_SEND:
+	case EV_GO_BLOCK_RECV:
+	case EV_GO_BLOCK_SELECT:
+	case EV_GO_BLOCK_SYNC:
+	case EV_GO_BLOCK_COND:
+	case EV_GO_BLOCK_NET:
+	case EV_GO_SLEEP:
+	case EV_GO_SYSBLOCK:
+	case EV_GO_BLOCK_GC:
+		if (type != EV_GO_SYSBLOCK)
+			out_set(s, &outs[type], e->g, 0, e->stk);
+		s->last_g = 0;
+		t->g = e->g;
+		t->iseq = NOSEQ, t->ist = G_RUNNING;
+		SEQ_TO(t, NOSEQ);
+		t->nst = G_WAITING;
+		break;
+	case EV_GO_SCHED:
+	case EV_GO_PREEMPT:
+		out_set(s, &outs[type], e->g, 0, e->stk);
+		s->last_g = 0;
+		t->g = e->g;
+		t->iseq = NOSEQ, t->ist = G_RUNNING;
+		SEQ_TO(t, NOSEQ);
+		t->nst = G_RUNNABLE;
+		break;
+	case EV_GO_END:
+	case EV_GO_STOP:
+		s->last_g = 0;
+		t->g = UNORDERED;
+		break;
+	case EV_GO_UNBLOCK:
+		out_set(s, &outs[EV_GO_UNBLOCK], a[0], e->g, e->stk);
+		t->g = a[0];
+		t->iseq = a[1], t->ist = G_WAITING;
+		SEQ_TO(t, a[1] + 1);
+		t->nst = G_RUNNABLE;
+		break;
+	case EV_GO_SYSEXIT:
+		e->g = a[0];
+		t->g = a[0];
+		t->iseq = a[1], t->ist = G_WAITING;
+		SEQ_TO(t, a[1] + 1);
+		t->nst = G_RUNNABLE;
+		break;
+	case EV_GO_UNBLOCK_LOCAL:
+		out_set(s, &outs[EV_GO_UNBLOCK_LOCAL], a[0], e->g, e->stk);
+		t->g = a[0];
+		t->iseq = NOSEQ, t->ist = G_WAITING;
+		SEQ_TO(t, SEQINC);
+		t->nst = G_RUNNABLE;
+		break;
+	case EV_GO_SYSEXIT_LOCAL:
+		e->g = a[0];
+		t->g = a[0];
+		t->iseq = NOSEQ, t->ist = G_WAITING;
+		SEQ_TO(t, SEQINC);
+		t->nst = G_RUNNABLE;
+		break;
+	case EV_GC_START:
+		e->g = 0;
+		t->g = GARBAGE;
+		t->iseq = a[0], t->ist = G_DEAD;
+		SEQ_TO(t, a[0] + 1);
+		t->nst = G_DEAD;
+		break;
+	case EV_GC_DONE:
+	case EV_STW_START:
+	case EV_STW_DONE:
+		e->g = 0;
+		t->g = UNORDERED;
+		break;
+	case EV_PROC_STOP:
+	case EV_SWEEP_START:
+	case EV_MARK_ASSIST_START:
+	case EV_MARK_ASSIST_DONE:
+		out_set(s, &outs[type], e->g, 0, e->stk);
+		t->g = UNORDERED;
+		break;
+	case EV_GOMAXPROCS:
+	case EV_HEAP_ALLOC:
+	case EV_HEAP_GOAL:
+		out_set(s, &outs[type], e->g, a[0], e->stk);
+		t->g = UNORDERED;
+		break;
+	default: /* no transition */
+		t->g = UNORDERED;
+		break;
+	}
+	s->has_head = true;
+}
+
+/* stream_next(), any record: batch ends, CPU samples, untimed records... */
+static int stream_next_any(struct v1_dec *d, struct v1_stream *s)
+{
+	struct v1_ev *e = &s->head;
+
+	if (__builtin_expect(s->cpu, 0)) {
 		const struct v1_sample *sm;
 
 		if (d->cpu_next >= d->nsamples) {
@@ -1024,16 +1454,17 @@ static int stream_next(struct v1_dec *d, struct v1_stream *s)
 		e->g = sm->g;
 		e->a[0] = sm->p;
 		e->stk = sm->stk;
-		e->off = sm->off;
+		e->rec = d->data + sm->off;
 		e->tr.g = UNORDERED;
 		s->has_head = true;
 		return 0;
 	}
 	for (;;) {
-		const struct v1_desc *ds;
-		size_t na;
+		const uint8_t *p = s->pos, *rend;
+		unsigned int type, narg, n;
+		uint64_t *a = e->a;
 
-		if (s->pos >= s->end) {
+		if (__builtin_expect(p >= s->end, 0)) {
 			int32_t b = s->cur < 0 ? s->first : d->batches[s->cur].next;
 
 			while (b >= 0 && !d->batches[b].nev)
@@ -1048,140 +1479,108 @@ static int stream_next(struct v1_dec *d, struct v1_stream *s)
 			s->ts = d->batches[b].ticks;
 			continue;
 		}
-		r.off = (size_t)(s->pos - d->data);
-		s->pos = lean_rec(s->pos, s->end, &r);
-		if (!s->pos)
-			return BAD(d, r.off, "bad record"); /* pass 1 read it fine */
-		ds = &descs[r.type];
-		if (!ds->timed)
-			continue; /* strings, stacks, frequency: read in pass 1 */
-		if (r.nargs > V1_NARG_KEEP || r.nargs != want_args(d, r.type))
-			return BAD(d, r.off, "%s has wrong number of arguments", ds->name);
-		s->ts = (int64_t)((uint64_t)s->ts + r.a[0]);
-		if (r.type == EV_CPU_SAMPLE)
-			continue; /* delivered from the sorted sample list */
-		e->type = (uint8_t)r.type;
-		e->ts = s->ts;
-		e->off = r.off;
-		e->g = s->last_g;
-		na = r.nargs - 1;
-		if (ds->stack) {
-			e->stk = r.a[na];
-			na--;
+		type = *p & 0x3f;
+		narg = (unsigned int)(*p >> 6) + 1;
+		if (__builtin_expect(!descs[type].timed, 0)) {
+			s->pos = skip_rec(p);
+			if (s->pos > s->end)
+				return BAD(d, (size_t)(p - d->data), "bad record"); /* pass 1 read it */
+			continue;
+		}
+		e->rec = p;
+		p++;
+		/* pass 1 checked that the record has want_args() values */
+		n = d->want[type];
+		rend = NULL;
+		if (narg == 4) {
+			uint64_t len = rd(&p);
+
+			rend = p + len;
+		}
+		s->ts = (int64_t)((uint64_t)s->ts + rd(&p));
+		/* the arguments, then the stack id when there is one */
+		a[0] = a[1] = a[2] = a[3] = 0;
+		if (descs[type].stack) {
+			n -= 2;
+			for (unsigned int i = 0; i < n; i++)
+				a[i] = rd(&p);
+			e->stk = rd(&p);
 		} else {
+			n -= 1;
+			for (unsigned int i = 0; i < n; i++)
+				a[i] = rd(&p);
 			e->stk = 0;
 		}
-		e->a[0] = e->a[1] = e->a[2] = e->a[3] = 0;
-		for (size_t i = 0; i < na && i < 4; i++)
-			e->a[i] = r.a[1 + i];
-		e->str = r.str;
-		e->str_len = (size_t)r.str_len;
-		switch (r.type) {
-		case EV_GO_START:
-		case EV_GO_START_LOCAL:
-		case EV_GO_START_LABEL:
-			s->last_g = e->a[0];
-			e->g = e->a[0];
-			break;
-		case EV_GC_START:
-		case EV_GC_DONE:
-		case EV_STW_START:
-		case EV_STW_DONE:
-			e->g = 0;
-			break;
-		case EV_GO_END:
-		case EV_GO_STOP:
-		case EV_GO_SCHED:
-		case EV_GO_PREEMPT:
-		case EV_GO_SLEEP:
-		case EV_GO_BLOCK:
-		case EV_GO_BLOCK_SEND:
-		case EV_GO_BLOCK_RECV:
-		case EV_GO_BLOCK_SELECT:
-		case EV_GO_BLOCK_SYNC:
-		case EV_GO_BLOCK_COND:
-		case EV_GO_BLOCK_NET:
-		case EV_GO_SYSBLOCK:
-		case EV_GO_BLOCK_GC:
-			s->last_g = 0;
-			break;
-		case EV_GO_SYSEXIT:
-		case EV_GO_SYSEXIT_LOCAL:
-		case EV_GO_WAITING:
-		case EV_GO_INSYSCALL:
-			e->g = e->a[0];
-			break;
+		if (rend)
+			p = rend;
+		e->str = NULL;
+		e->str_len = 0;
+		if (type == EV_USER_LOG) {
+			uint64_t len = rd(&p);
+
+			e->str = p;
+			e->str_len = (size_t)len;
+			p += len;
 		}
-		transition_of(e, &e->tr);
-		s->has_head = true;
+		if (__builtin_expect(p > s->end, 0))
+			return BAD(d, EV_OFF(d, e), "bad record"); /* pass 1 read it fine */
+		s->pos = p;
+		if (type == EV_CPU_SAMPLE)
+			continue; /* delivered from the sorted sample list */
+		head_finish(s, type);
 		return 0;
 	}
 }
 
-static void transition_of(const struct v1_ev *e, struct v1_trans *t)
+/*
+ * Decode the next timed event of s into s->head (has_head false at the
+ * end), with its transition.  Inline here: a record with its values
+ * inline (at most 3) in the current batch.
+ */
+static inline __attribute__((always_inline)) int stream_next(struct v1_dec *d,
+							     struct v1_stream *s)
 {
-	t->g = UNORDERED;
-	switch (e->type) {
-	case EV_GO_CREATE:
-		t->g = e->a[0];
-		t->iseq = 0, t->ist = G_DEAD;
-		t->nseq = 1, t->nst = G_RUNNABLE;
-		break;
-	case EV_GO_WAITING:
-	case EV_GO_INSYSCALL:
-		t->g = e->g;
-		t->iseq = 1, t->ist = G_RUNNABLE;
-		t->nseq = 2, t->nst = G_WAITING;
-		break;
-	case EV_GO_START:
-	case EV_GO_START_LABEL:
-		t->g = e->g;
-		t->iseq = e->a[1], t->ist = G_RUNNABLE;
-		t->nseq = e->a[1] + 1, t->nst = G_RUNNING;
-		break;
-	case EV_GO_START_LOCAL:
-		t->g = e->g;
-		t->iseq = NOSEQ, t->ist = G_RUNNABLE;
-		t->nseq = SEQINC, t->nst = G_RUNNING;
-		break;
-	case EV_GO_BLOCK:
-	case EV_GO_BLOCK_SEND:
-	case EV_GO_BLOCK_RECV:
-	case EV_GO_BLOCK_SELECT:
-	case EV_GO_BLOCK_SYNC:
-	case EV_GO_BLOCK_COND:
-	case EV_GO_BLOCK_NET:
-	case EV_GO_SLEEP:
-	case EV_GO_SYSBLOCK:
-	case EV_GO_BLOCK_GC:
-		t->g = e->g;
-		t->iseq = NOSEQ, t->ist = G_RUNNING;
-		t->nseq = NOSEQ, t->nst = G_WAITING;
-		break;
-	case EV_GO_SCHED:
-	case EV_GO_PREEMPT:
-		t->g = e->g;
-		t->iseq = NOSEQ, t->ist = G_RUNNING;
-		t->nseq = NOSEQ, t->nst = G_RUNNABLE;
-		break;
-	case EV_GO_UNBLOCK:
-	case EV_GO_SYSEXIT:
-		t->g = e->a[0];
-		t->iseq = e->a[1], t->ist = G_WAITING;
-		t->nseq = e->a[1] + 1, t->nst = G_RUNNABLE;
-		break;
-	case EV_GO_UNBLOCK_LOCAL:
-	case EV_GO_SYSEXIT_LOCAL:
-		t->g = e->a[0];
-		t->iseq = NOSEQ, t->ist = G_WAITING;
-		t->nseq = SEQINC, t->nst = G_RUNNABLE;
-		break;
-	case EV_GC_START:
-		t->g = GARBAGE;
-		t->iseq = e->a[0], t->ist = G_DEAD;
-		t->nseq = e->a[0] + 1, t->nst = G_DEAD;
-		break;
+	const uint8_t *p = s->pos;
+	struct v1_ev *e = &s->head;
+	unsigned int b, f;
+	uint64_t x = 0, y = 0;
+
+	if (__builtin_expect(p >= s->end, 0))
+		return stream_next_any(d, s);
+	b = *p;
+	f = d->tflags[b];
+	if (__builtin_expect(!(f & TF_FAST), 0))
+		return stream_next_any(d, s);
+	e->rec = p;
+	p++;
+	/* b >> 6: the values after the time stamp (pass 1 checked the number) */
+	s->ts = (int64_t)((uint64_t)s->ts + rd(&p));
+	if (b >= 0x40) {
+		x = rd(&p);
+		if (b >= 0x80)
+			y = rd(&p);
 	}
+	if (__builtin_expect(p > s->end, 0))
+		return BAD(d, EV_OFF(d, e), "bad record"); /* pass 1 read it fine */
+	s->pos = p;
+	/* the arguments, then the stack id when there is one */
+	if (f & TF_STACK) {
+		if (b >= 0x80) {
+			e->a[0] = x;
+			e->stk = y;
+		} else {
+			e->a[0] = 0;
+			e->stk = x;
+		}
+		e->a[1] = 0;
+	} else {
+		e->a[0] = x;
+		e->a[1] = y;
+		e->stk = 0;
+	}
+	/* a[2], a[3]: read only for types with more values (stream_next_any()) */
+	head_finish(s, b & 0x3f);
+	return 0;
 }
 
 static inline bool trans_ready(const struct v1_trans *t, const struct v1_g *cur)
@@ -1297,11 +1696,17 @@ static void unpark(struct v1_dec *d, uint64_t g)
 	}
 }
 
-static uint64_t to_ns(const struct v1_dec *d, int64_t ts)
+static inline uint64_t to_ns(const struct v1_dec *d, int64_t ts)
 {
 	int64_t dt = (int64_t)((uint64_t)ts - (uint64_t)d->min_ts);
 	double v = (double)dt * d->k;
+#ifdef __SSE2__
+	/* the instruction gives INT64_MIN for what is out of range */
+	int64_t r = _mm_cvttsd_si64(_mm_set_sd(v));
 
+	if (__builtin_expect(r != INT64_MIN, 1))
+		return (uint64_t)r;
+#endif
 	if (v >= 9223372036854775807.0)
 		return (uint64_t)INT64_MAX;
 	if (v < -9223372036854775807.0)
@@ -1331,7 +1736,7 @@ static int ensure_stack(struct v1_dec *d, uint64_t id)
 
 	if (!id)
 		return 0;
-	if (d->stk_seen && id <= d->stk_max && (d->stk_seen[id >> 6] >> (id & 63) & 1))
+	if (id < d->stk_lim && (d->stk_seen[id >> 6] >> (id & 63) & 1))
 		return 0;
 	i = map_get(&d->kmap, id);
 	if (i >= 0 && d->stks[i].emitted)
@@ -1349,7 +1754,7 @@ static int ensure_stack(struct v1_dec *d, uint64_t id)
 	}
 	k = &d->stks[i];
 	k->emitted = true;
-	if (d->stk_seen && id <= d->stk_max)
+	if (id < d->stk_lim)
 		d->stk_seen[id >> 6] |= (uint64_t)1 << (id & 63);
 	if (!d->sink->stack)
 		return 0;
@@ -1367,21 +1772,12 @@ static int ensure_stack(struct v1_dec *d, uint64_t id)
 	return d->sink->stack(d->sink->ctx, id, d->frames, k->n);
 }
 
-static const char *block_reason(unsigned int type)
+/* ensure_stack() unless id is 0 or known to be announced */
+static inline int need_stack(struct v1_dec *d, uint64_t id)
 {
-	switch (type) {
-	case EV_GO_STOP: return "forever";
-	case EV_GO_SLEEP: return "sleep";
-	case EV_GO_BLOCK: return "unspecified";
-	case EV_GO_BLOCK_SEND: return "chan send";
-	case EV_GO_BLOCK_RECV: return "chan receive";
-	case EV_GO_BLOCK_SELECT: return "select";
-	case EV_GO_BLOCK_SYNC: return "sync";
-	case EV_GO_BLOCK_COND: return "sync.(*Cond).Wait";
-	case EV_GO_BLOCK_NET: return "network";
-	case EV_GO_BLOCK_GC: return "GC mark assist wait for work";
-	}
-	return "unspecified";
+	if (!id || (id < d->stk_lim && (d->stk_seen[id >> 6] >> (id & 63) & 1)))
+		return 0;
+	return ensure_stack(d, id);
 }
 
 static const char *stw_kind(const struct v1_dec *d, uint64_t kind)
@@ -1393,90 +1789,78 @@ static const char *stw_kind(const struct v1_dec *d, uint64_t kind)
 	return "unknown";
 }
 
-/* The event at the frontier's head, its transition applied: check, deliver. */
-static int deliver(struct v1_dec *d, struct v1_stream *s, struct v1_g *ge)
+/*
+ * deliver()'s part for the types outs[] does not describe: *o has p, g, m
+ * and stack, the rest zero; *ts is the emission time.  0, 1 when the event
+ * is not to be delivered, or an error.
+ */
+static int deliver_special(struct v1_dec *d, struct v1_stream *s, struct v1_g *ge,
+			   struct rt_go_event *o, int64_t *ts)
 {
 	const struct v1_ev *e = &s->head;
-	struct rt_go_event o = {
-		.p = (int32_t)s->pid, .g = e->g, .m = s->m, .stack = e->stk,
-	};
-	int64_t ts = e->ts;
 	struct v1_g *cg;
 	int err;
 
 	switch (e->type) {
-	case EV_GOMAXPROCS:
-		o.kind = K(PROCS);
-		o.arg = e->a[0];
-		break;
 	case EV_PROC_START:
-		o.kind = K(PROC_START);
-		o.m = s->m = e->a[0];
-		break;
-	case EV_PROC_STOP:
-		o.kind = K(PROC_STOP);
+		o->kind = K(PROC_START);
+		o->m = s->m = s->out.m = e->a[0];
 		break;
 	case EV_GC_START:
-		o.kind = K(GC_BEGIN);
-		o.arg = d->gc_seq = e->a[0];
+		o->kind = K(GC_BEGIN);
+		o->arg = d->gc_seq = e->a[0];
 		break;
 	case EV_GC_DONE:
-		o.kind = K(GC_END);
-		o.arg = d->gc_seq;
+		o->kind = K(GC_END);
+		o->arg = d->gc_seq;
 		break;
 	case EV_STW_START:
-		o.kind = K(STW_BEGIN);
-		d->stw = o.str = stw_kind(d, e->a[0]);
-		o.str_len = strlen(o.str);
+		o->kind = K(STW_BEGIN);
+		d->stw = o->str = stw_kind(d, e->a[0]);
+		o->str_len = strlen(o->str);
 		break;
 	case EV_STW_DONE:
-		o.kind = K(STW_END);
+		o->kind = K(STW_END);
 		if (d->stw) {
-			o.str = d->stw;
-			o.str_len = strlen(o.str);
+			o->str = d->stw;
+			o->str_len = strlen(o->str);
 		}
 		break;
-	case EV_SWEEP_START:
-		o.kind = K(SWEEP_BEGIN);
-		break;
 	case EV_SWEEP_DONE:
-		o.kind = K(SWEEP_END);
-		o.arg = e->a[0];
-		o.arg2 = e->a[1];
+		o->kind = K(SWEEP_END);
+		o->arg = e->a[0];
+		o->arg2 = e->a[1];
 		break;
 	case EV_GO_CREATE:
 		if (e->g) {
 			cg = g_find(&d->gt, e->g);
 			if (!cg || cg->state != ST(RUNNING))
-				return BAD(d, e->off, "g %" PRIu64 " is not running while GoCreate",
+				return BAD(d, EV_OFF(d, e), "g %" PRIu64 " is not running while GoCreate",
 					   e->g);
 		}
-		o.kind = K(CREATE);
-		o.g = e->a[0];
-		o.from = ST(DEAD);
-		o.to = ST(RUNNABLE);
-		o.arg = e->g;
-		o.arg2 = e->a[1];
-		err = ensure_stack(d, e->a[1]);
+		o->kind = K(CREATE);
+		o->g = e->a[0];
+		o->from = ST(DEAD);
+		o->to = ST(RUNNABLE);
+		o->arg = e->g;
+		o->arg2 = e->a[1];
+		err = need_stack(d, e->a[1]);
 		if (err)
 			return err;
 		break;
-	case EV_GO_START:
-	case EV_GO_START_LOCAL:
 	case EV_GO_START_LABEL:
-		o.kind = K(START);
-		o.from = ST(RUNNABLE);
-		o.to = ST(RUNNING);
-		if (e->type == EV_GO_START_LABEL)
-			o.str = str_of(d, e->a[2], &o.str_len);
+		o->kind = K(START);
+		o->from = ST(RUNNABLE);
+		o->to = ST(RUNNING);
+		o->str = str_of(d, e->a[2], &o->str_len);
 		break;
 	case EV_GO_END:
 		cg = g_find(&d->gt, e->g);
 		if (!e->g || !cg || cg->state != ST(RUNNING))
-			return BAD(d, e->off, "g %" PRIu64 " is not running while GoEnd", e->g);
-		o.kind = K(DESTROY);
-		o.from = ST(RUNNING);
-		o.to = ST(DEAD);
+			return BAD(d, EV_OFF(d, e), "g %" PRIu64 " is not running while GoEnd", e->g);
+		o->kind = K(DESTROY);
+		o->from = ST(RUNNING);
+		o->to = ST(DEAD);
 		/*
 		 * goids are never reused: forget g.  Streams parked on it
 		 * stay parked (Go's g stays "running" for ever; a new g of
@@ -1485,62 +1869,36 @@ static int deliver(struct v1_dec *d, struct v1_stream *s, struct v1_g *ge)
 		 */
 		g_del(&d->gt, cg);
 		break;
-	case EV_GO_SCHED:
-	case EV_GO_PREEMPT:
-		o.kind = K(STOP);
-		o.str = e->type == EV_GO_SCHED ? "runtime.Gosched" : "preempted";
-		o.str_len = strlen(o.str);
-		o.from = ST(RUNNING);
-		o.to = ST(RUNNABLE);
-		break;
 	case EV_GO_STOP:
 	case EV_GO_SYSCALL:
 		cg = g_find(&d->gt, e->g);
 		if (!e->g || !cg || cg->state != ST(RUNNING))
-			return BAD(d, e->off, "g %" PRIu64 " is not running while %s", e->g,
+			return BAD(d, EV_OFF(d, e), "g %" PRIu64 " is not running while %s", e->g,
 				   descs[e->type].name);
 		if (e->type == EV_GO_SYSCALL) {
-			o.kind = K(SYSCALL_BEGIN);
-			o.from = o.to = ST(RUNNING);
+			o->kind = K(SYSCALL_BEGIN);
+			o->from = o->to = ST(RUNNING);
 			break;
 		}
 		cg->state = ST(WAITING); /* GoStop: blocked forever */
-		/* fall through */
-	case EV_GO_SLEEP:
-	case EV_GO_BLOCK:
-	case EV_GO_BLOCK_SEND:
-	case EV_GO_BLOCK_RECV:
-	case EV_GO_BLOCK_SELECT:
-	case EV_GO_BLOCK_SYNC:
-	case EV_GO_BLOCK_COND:
-	case EV_GO_BLOCK_NET:
-	case EV_GO_BLOCK_GC:
-		o.kind = K(BLOCK);
-		o.str = block_reason(e->type);
-		o.str_len = strlen(o.str);
-		o.from = ST(RUNNING);
-		o.to = ST(WAITING);
-		break;
-	case EV_GO_UNBLOCK:
-	case EV_GO_UNBLOCK_LOCAL:
-		o.kind = K(UNBLOCK);
-		o.g = e->a[0];
-		o.arg = e->g;
-		o.from = ST(WAITING);
-		o.to = ST(RUNNABLE);
+		o->kind = K(BLOCK);
+		o->str = "forever";
+		o->str_len = sizeof("forever") - 1;
+		o->from = ST(RUNNING);
+		o->to = ST(WAITING);
 		break;
 	case EV_GO_SYSBLOCK:
-		o.kind = K(SYSCALL_BLOCK);
-		o.from = ST(RUNNING);
-		o.to = ST(SYSCALL);
+		o->kind = K(SYSCALL_BLOCK);
+		o->from = ST(RUNNING);
+		o->to = ST(SYSCALL);
 		if (ge)
-			ge->sysblock = ts;
+			ge->sysblock = *ts;
 		break;
 	case EV_GO_SYSEXIT:
 	case EV_GO_SYSEXIT_LOCAL:
-		o.kind = K(SYSCALL_END);
-		o.from = ST(SYSCALL);
-		o.to = ST(RUNNABLE);
+		o->kind = K(SYSCALL_END);
+		o->from = ST(SYSCALL);
+		o->to = ST(RUNNABLE);
 		/*
 		 * The real exit time replaces the emission time.  Go 1.19/1.21
 		 * read it from the third argument after rewriting
@@ -1549,83 +1907,136 @@ static int deliver(struct v1_dec *d, struct v1_stream *s, struct v1_g *ge)
 		 */
 		if (e->type == EV_GO_SYSEXIT && e->a[2]) {
 			if (!ge || !ge->sysblock)
-				return BAD(d, e->off, "stray syscall exit of g %" PRIu64, e->g);
+				return BAD(d, EV_OFF(d, e), "stray syscall exit of g %" PRIu64, e->g);
 			if ((int64_t)e->a[2] < ge->sysblock)
-				return BAD(d, e->off,
+				return BAD(d, EV_OFF(d, e),
 					   "time stamps out of order (syscall exit of g %" PRIu64
 					   " before its block)", e->g);
-			ts = (int64_t)e->a[2];
+			*ts = (int64_t)e->a[2];
 		}
 		break;
 	case EV_GO_WAITING:
 	case EV_GO_INSYSCALL:
-		o.kind = K(STATUS);
-		o.to = e->type == EV_GO_WAITING ? ST(WAITING) : ST(SYSCALL);
-		o.arg = s->m;
+		o->kind = K(STATUS);
+		o->to = e->type == EV_GO_WAITING ? ST(WAITING) : ST(SYSCALL);
+		o->arg = s->m;
 		if (e->type == EV_GO_INSYSCALL && ge)
-			ge->sysblock = ts;
-		break;
-	case EV_HEAP_ALLOC:
-		o.kind = K(HEAP_ALLOC);
-		o.arg = e->a[0];
-		break;
-	case EV_HEAP_GOAL:
-		o.kind = K(HEAP_GOAL);
-		o.arg = e->a[0];
-		break;
-	case EV_MARK_ASSIST_START:
-		o.kind = K(MARK_ASSIST_BEGIN);
-		break;
-	case EV_MARK_ASSIST_DONE:
-		o.kind = K(MARK_ASSIST_END);
+			ge->sysblock = *ts;
 		break;
 	case EV_USER_TASK_CREATE:
-		o.kind = K(TASK_BEGIN);
-		o.arg = e->a[0];
-		o.arg2 = e->a[1];
-		o.str = str_of(d, e->a[2], &o.str_len);
+		o->kind = K(TASK_BEGIN);
+		o->arg = e->a[0];
+		o->arg2 = e->a[1];
+		o->str = str_of(d, e->a[2], &o->str_len);
 		break;
 	case EV_USER_TASK_END:
-		o.kind = K(TASK_END);
-		o.arg = e->a[0];
+		o->kind = K(TASK_END);
+		o->arg = e->a[0];
 		break;
 	case EV_USER_REGION:
-		o.kind = e->a[1] ? K(REGION_END) : K(REGION_BEGIN);
-		o.arg = e->a[0];
-		o.str = str_of(d, e->a[2], &o.str_len);
+		o->kind = e->a[1] ? K(REGION_END) : K(REGION_BEGIN);
+		o->arg = e->a[0];
+		o->str = str_of(d, e->a[2], &o->str_len);
 		break;
 	case EV_USER_LOG:
-		o.kind = K(LOG);
-		o.arg = e->a[0];
-		o.str = str_of(d, e->a[1], &o.str_len);
-		o.str2 = e->str_len ? (const char *)e->str : "";
-		o.str2_len = e->str_len;
+		o->kind = K(LOG);
+		o->arg = e->a[0];
+		o->str = str_of(d, e->a[1], &o->str_len);
+		o->str2 = e->str_len ? (const char *)e->str : "";
+		o->str2_len = e->str_len;
 		break;
 	case EV_FUTILE_WAKEUP:
-		return 0; /* ordered, not delivered (see the file comment) */
+		return 1; /* ordered, not delivered (see the file comment) */
 	default:
-		return BAD(d, e->off, "unexpected %s", descs[e->type].name);
+		return BAD(d, EV_OFF(d, e), "unexpected %s", descs[e->type].name);
 	}
+	return 0;
+}
+
+/* The end of deliver(): g's state, the time, the stack, the sink. */
+static inline __attribute__((always_inline)) int emit(struct v1_dec *d, struct v1_g *ge,
+						      struct rt_go_event *o, unsigned int type,
+						      int64_t ts)
+{
+	int err;
+
 	/*
 	 * order1007 (and Go's postProcessTrace) know one "waiting" state:
 	 * g may leave a syscall by GoUnblock, or a GoBlock by GoSysExit.
 	 * Deliver the state g really was in.  (g 2^64-1 is "unordered" to
 	 * order1007, so it has no entry yet.)
 	 */
-	if (!ge && o.to && e->type != EV_GO_END && e->type != EV_GO_STOP &&
-	    e->type != EV_GO_SYSCALL && !(ge = g_get(d, o.g, &err)))
+	if (!ge && o->to && type != EV_GO_END && type != EV_GO_STOP && type != EV_GO_SYSCALL &&
+	    !(ge = g_get(d, o->g, &err)))
 		return err;
-	if (ge && o.to) {
-		if (o.kind != K(STATUS))
-			o.from = ge->state;
-		ge->state = o.to;
+	if (ge && o->to) {
+		if (o->kind != K(STATUS))
+			o->from = ge->state;
+		ge->state = o->to;
 	}
-	o.ts = to_ns(d, ts);
-	err = ensure_stack(d, o.stack);
+	o->ts = to_ns(d, ts);
+	err = need_stack(d, o->stack);
 	if (err)
 		return err;
 	d->st->events++;
-	return d->sink->event ? d->sink->event(d->sink->ctx, &o) : 0;
+	return d->ev(d->ev_ctx, o);
+}
+
+/* deliver() of the types outs[] leaves to deliver_special() */
+static int deliver_any(struct v1_dec *d, struct v1_stream *s, struct v1_g *ge)
+{
+	const struct v1_ev *e = &s->head;
+	struct rt_go_event o;
+	int64_t ts = e->ts;
+	int err;
+
+	/* every field, one by one: an initializer would zero o first */
+	o.kind = 0;
+	o.from = o.to = 0;
+	o.p = (int32_t)s->pid;
+	o.g = e->g;
+	o.m = s->m;
+	o.stack = e->stk;
+	o.arg = o.arg2 = 0;
+	o.str = o.str2 = NULL;
+	o.str_len = o.str2_len = 0;
+	err = deliver_special(d, s, ge, &o, &ts);
+	if (err)
+		return err > 0 ? 0 : err;
+	return emit(d, ge, &o, e->type, ts);
+}
+
+/*
+ * The event at the frontier's head, its transition applied: check, deliver.
+ * For the common types, head_finish() has filled in s->out but for from
+ * and ts; its other fields stay as they are: p, m (s->m), no arg2, str2.
+ */
+static inline __attribute__((always_inline)) int deliver(struct v1_dec *d, struct v1_stream *s,
+							 struct v1_g *ge)
+{
+	const struct v1_ev *e = &s->head;
+	struct rt_go_event *o = &s->out;
+	int err;
+
+	if (__builtin_expect(outs[e->type].how == D_SWITCH, 0))
+		return deliver_any(d, s, ge);
+	/* emit(), knowing that none of these is a GoEnd, GoStop or STATUS */
+	if (o->to) {
+		if (__builtin_expect(!ge, 0)) {
+			int gerr; /* (its address is taken) */
+
+			if (!(ge = g_get(d, o->g, &gerr)))
+				return gerr;
+		}
+		o->from = ge->state;
+		ge->state = o->to;
+	}
+	o->ts = to_ns(d, e->ts);
+	err = need_stack(d, o->stack);
+	if (err)
+		return err;
+	d->st->events++;
+	return d->ev(d->ev_ctx, o);
 }
 
 static int deliver_sample(struct v1_dec *d, const struct v1_ev *e)
@@ -1638,7 +2049,7 @@ static int deliver_sample(struct v1_dec *d, const struct v1_ev *e)
 	/* the M the sampled P had at that point of the merged stream */
 	if (p >= 0 && (si = map_get(&d->pmap, e->a[0])) >= 0)
 		m = d->streams[si].m;
-	err = ensure_stack(d, e->stk);
+	err = need_stack(d, e->stk);
 	if (err)
 		return err;
 	d->st->cpu_samples++;
@@ -1647,59 +2058,145 @@ static int deliver_sample(struct v1_dec *d, const struct v1_ev *e)
 	return d->sink->cpu_sample(d->sink->ctx, to_ns(d, e->ts), e->g, p, m, e->stk);
 }
 
-/* One step: deliver the smallest ready head, advance its stream. */
-static int step(struct v1_dec *d)
+/* (ts, stream) of a before b's: the merge order of two ready heads */
+static inline bool key_less(const struct v1_dec *d, int32_t a, int64_t ta, int32_t b)
+{
+	int64_t tb = d->streams[b].head.ts;
+
+	return ta < tb || (ta == tb && a < b);
+}
+
+/* Deliver the head of s (not the CPU samples), take its next. */
+static inline __attribute__((always_inline)) int deliver_next(struct v1_dec *d,
+							      struct v1_stream *s,
+							      struct v1_g *ge)
+{
+	int err = deliver(d, s, ge);
+
+	return err ?: stream_next(d, s);
+}
+
+/* steps() for the CPU samples' stream at the top: one sample. */
+static __attribute__((noinline)) int step_cpu(struct v1_dec *d, int32_t si)
+{
+	struct v1_stream *s = &d->streams[si];
+	int err;
+
+	if (s->head.ts < d->last_ts)
+		return BAD(d, EV_OFF(d, &s->head), "time stamps out of order");
+	d->last_ts = s->head.ts;
+	err = deliver_sample(d, &s->head);
+	err = err ?: stream_next(d, s);
+	if (err)
+		return err;
+	if (s->has_head)
+		heap_down(d, 0); /* samples are unordered: ready */
+	else
+		heap_pop(d);
+	return 0;
+}
+
+/*
+ * steps() where streams are parked on g, whose head has just been applied:
+ * one step, then wake them.
+ */
+static __attribute__((noinline)) int step_parked(struct v1_dec *d, int32_t si, struct v1_g *ge,
+						 uint64_t g)
+{
+	struct v1_stream *s = &d->streams[si];
+	const struct v1_trans *nt = &s->head.tr;
+	int err = deliver_next(d, s, ge);
+
+	if (err)
+		return err;
+	if (!s->has_head) {
+		heap_pop(d);
+	} else if (nt->g == UNORDERED || trans_ready(nt, g_find(&d->gt, nt->g))) {
+		heap_down(d, 0); /* the new head replaces the old at the top */
+	} else {
+		heap_pop(d);
+		err = place(d, si);
+		if (err)
+			return err;
+	}
+	unpark(d, g);
+	return 0;
+}
+
+/*
+ * Deliver the smallest ready head, advance its stream; repeat while that
+ * stream's next head is ready and still the smallest (a run: the heap is
+ * left alone, and the goroutine looked up for the readiness check is the
+ * one the next step needs).  The events and their order are those of
+ * stepping through the heap one event at a time.
+ */
+static int steps(struct v1_dec *d)
 {
 	int32_t si = d->heap[0];
-	uint32_t parked = 0;
 	struct v1_stream *s = &d->streams[si];
-	const struct v1_trans t = s->head.tr;
 	struct v1_g *ge = NULL;
+	int64_t lim_ts = INT64_MAX;
+	int32_t lim_si = INT32_MAX;
 	int err = 0;
 
-	if (t.g != UNORDERED) {
-		ge = g_find(&d->gt, t.g);
-		if (!trans_ready(&t, ge)) {
+	if (s->head.tr.g != UNORDERED) {
+		ge = g_find(&d->gt, s->head.tr.g);
+		if (!trans_ready(&s->head.tr, ge)) {
 			/* another stream moved g on since this head was queued */
 			heap_pop(d);
 			return place(d, si);
 		}
 	}
-	if (d->have_min && s->head.ts < d->last_ts)
-		return BAD(d, s->head.off, "time stamps out of order");
 	if (!d->have_min) {
 		d->have_min = true;
-		d->min_ts = s->head.ts;
+		d->min_ts = d->last_ts = s->head.ts;
 	}
-	d->last_ts = s->head.ts;
-	if (t.g != UNORDERED) {
-		if (!ge && !(ge = g_get(d, t.g, &err)))
-			return err;
-		ge->seq = t.nseq == NOSEQ ? ge->seq : t.nseq == SEQINC ? ge->seq + 1 : t.nseq;
-		ge->status = t.nst;
-		parked = ge->nparked;
+	if (__builtin_expect(s->cpu, 0))
+		return step_cpu(d, si);
+	/* the smallest other head, which the run's heads must stay below */
+	if (d->nheap > 1) {
+		lim_si = d->heap[1];
+		if (d->nheap > 2 && key_less(d, d->heap[2], d->streams[d->heap[2]].head.ts, lim_si))
+			lim_si = d->heap[2];
+		lim_ts = d->streams[lim_si].head.ts;
 	}
-	err = s->cpu ? deliver_sample(d, &s->head) : deliver(d, s, ge);
-	if (err)
-		return err;
-	err = stream_next(d, s);
-	if (err)
-		return err;
-	if (s->has_head) {
-		const struct v1_trans *nt = &s->head.tr;
+	for (;;) {
+		const struct v1_trans *t = &s->head.tr;
+		uint64_t tg = t->g;
 
-		if (nt->g == UNORDERED || trans_ready(nt, g_find(&d->gt, nt->g))) {
-			heap_down(d, 0); /* the new head replaces the old at the top */
-		} else {
-			heap_pop(d);
-			err = place(d, si);
+		if (s->head.ts < d->last_ts)
+			return BAD(d, EV_OFF(d, &s->head), "time stamps out of order");
+		d->last_ts = s->head.ts;
+		if (tg != UNORDERED) {
+			int gerr; /* (its address is taken) */
+
+			if (!ge && !(ge = g_get(d, tg, &gerr)))
+				return gerr;
+			ge->seq = (ge->seq & t->nmask) + t->nadd;
+			ge->status = t->nst;
+			if (__builtin_expect(ge->nparked != 0, 0))
+				return step_parked(d, si, ge, tg);
 		}
-	} else {
-		heap_pop(d);
+		err = deliver_next(d, s, ge);
+		if (err)
+			return err;
+		if (!s->has_head) {
+			heap_pop(d);
+			return 0;
+		}
+		ge = NULL;
+		if (t->g != UNORDERED) {
+			ge = g_find(&d->gt, t->g);
+			if (!trans_ready(t, ge)) {
+				heap_pop(d);
+				return place(d, si);
+			}
+		}
+		if (s->head.ts > lim_ts || (s->head.ts == lim_ts && si > lim_si)) {
+			heap_down(d, 0); /* the new head replaces the old at the top */
+			return 0;
+		}
 	}
-	if (!err && parked)
-		unpark(d, t.g);
-	return err;
 }
 
 static int pass2(struct v1_dec *d)
@@ -1723,8 +2220,13 @@ static int pass2(struct v1_dec *d)
 		return gs_errf(-ENOMEM, "%s: out of memory", d->name);
 	d->k = 1e9 / (double)d->freq;
 	/* stack ids are dense from 1: a bitmap spares a lookup per event */
-	if (d->stk_max / 64 < d->nstks + 1024)
+	if (d->stk_max / 64 < d->nstks + 1024) {
 		d->stk_seen = gs_calloc((size_t)(d->stk_max / 64 + 1), sizeof(uint64_t));
+		if (d->stk_seen) {
+			d->stk_lim = d->stk_max + 1;
+			d->stk_seen[0] = 1; /* id 0: no stack, nothing to announce */
+		}
+	}
 	if (d->sink->generation) {
 		err = d->sink->generation(d->sink->ctx, 1);
 		if (err)
@@ -1735,6 +2237,9 @@ static int pass2(struct v1_dec *d)
 
 		s->cur = -1;
 		s->park_next = -1;
+		memset(&s->out, 0, sizeof(s->out));
+		s->out.p = (int32_t)s->pid;
+		s->out.m = s->m;
 		err = stream_next(d, s);
 		if (!err && s->has_head)
 			err = place(d, (int32_t)i);
@@ -1742,13 +2247,13 @@ static int pass2(struct v1_dec *d)
 			return err;
 	}
 	while (d->nheap) {
-		err = step(d);
+		err = steps(d);
 		if (err)
 			return err;
 	}
 	for (i = 0; i < n; i++) {
 		if (d->streams[i].has_head)
-			return BAD(d, d->streams[i].head.off,
+			return BAD(d, EV_OFF(d, &d->streams[i].head),
 				   "no consistent ordering of events possible (%s of P %" PRId64
 				   " cannot proceed)",
 				   descs[d->streams[i].head.type].name, (int64_t)d->streams[i].pid);
@@ -1767,10 +2272,16 @@ static void release(struct v1_dec *d)
 	map_release(&d->kmap);
 	gs_free(d->samples);
 	gs_free(d->gt.t);
+	gs_free(d->gt.dt);
 	gs_free(d->pt.t);
 	gs_free(d->heap);
 	gs_free(d->frames);
 	gs_free(d->stk_seen);
+}
+
+static int no_event(void *ctx, const struct rt_go_event *e)
+{
+	return 0;
 }
 
 int rt_gotrace_v1__decode(const uint8_t *data, size_t len, const char *name,
@@ -1785,6 +2296,8 @@ int rt_gotrace_v1__decode(const uint8_t *data, size_t len, const char *name,
 	memset(&d, 0, sizeof(d));
 	d.name = name ? name : "go trace";
 	d.sink = sink ? sink : &no_sink;
+	d.ev = d.sink->event ? d.sink->event : no_event;
+	d.ev_ctx = d.sink->ctx;
 	d.st = st ? st : &local;
 	memset(d.st, 0, sizeof(*d.st));
 	err = rt_gotrace__parse_header(data, len, &d.ver, &why);
@@ -1800,6 +2313,16 @@ int rt_gotrace_v1__decode(const uint8_t *data, size_t len, const char *name,
 	}
 	d.data = data;
 	d.len = len;
+	for (unsigned int i = 0; i < EV_COUNT; i++)
+		d.want[i] = (uint8_t)want_args(&d, i);
+	for (unsigned int b = 0; b < 0xc0; b++) { /* values inline */
+		unsigned int i = b & 0x3f;
+
+		if (i < EV_COUNT)
+			d.tflags[b] = (descs[i].stack ? TF_STACK : 0) |
+				      (descs[i].timed && i != EV_CPU_SAMPLE && i != EV_USER_LOG ?
+				       TF_FAST : 0);
+	}
 	err = pass1(&d);
 	if (!err) {
 		d.st->freq = (uint64_t)d.freq;

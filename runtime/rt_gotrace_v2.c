@@ -23,6 +23,16 @@
  * the virtual sync point at each generation start, as Go's reader emits a
  * Sync event there) is forced strictly above the previous one.
  *
+ * Speed (the output is the same as without these short cuts): the M on top
+ * of the heap keeps going while its next event is not later than the
+ * heap's other candidates and the next CPU sample, so the heap is only
+ * touched when the M changes (run_top); the common events of a healthy
+ * trace are decided, checked and reported by fast_advance() and decoded by
+ * cursor_next_hot(), anything else goes through the generic handlers,
+ * queue and emit(); goroutines live in an open-addressing table keyed by
+ * id (g_get), string, stack and P ids are looked up in direct arrays
+ * while they are dense (idtab).
+ *
  * Semantics follow Go's reader at golang.org/x/exp@ca536658 (Go 1.26 dev),
  * which reads 1.22 .. 1.26.  The differences are listed in rt_v2_deviations
  * below the state machine.  Nothing here prints; errors are logged once,
@@ -82,10 +92,15 @@ static const char *const p_status_name[PS_NUM] = {
 /*
  * Open addressing, linear probing, backward-shift deletion.  Maps a 64-bit
  * key to a 32-bit index into a side array; NONE32 marks an empty slot.
+ * Key and value share a slot: one cache line per probe.
  */
+struct v2_slot {
+	uint64_t key;
+	uint32_t val;
+};
+
 struct v2_map {
-	uint64_t *keys;
-	uint32_t *vals;
+	struct v2_slot *slot;
 	size_t mask; /* capacity - 1; 0 with no storage */
 	size_t n;
 	size_t max;
@@ -106,44 +121,37 @@ static inline uint32_t map_get(const struct v2_map *m, uint64_t k)
 	if (!m->n)
 		return NONE32;
 	for (i = v2_hash(k) & m->mask;; i = (i + 1) & m->mask) {
-		uint32_t v = m->vals[i];
+		const struct v2_slot *e = &m->slot[i];
 
-		if (v == NONE32)
+		if (e->val == NONE32)
 			return NONE32;
-		if (m->keys[i] == k)
-			return v;
+		if (e->key == k)
+			return e->val;
 	}
 }
 
 static int map_rehash(struct v2_map *m, size_t cap)
 {
-	uint64_t *keys = gs_malloc(cap * sizeof(*keys));
-	uint32_t *vals = gs_malloc(cap * sizeof(*vals));
+	struct v2_slot *slot = gs_malloc(cap * sizeof(*slot));
 	size_t mask = cap - 1;
 
-	if (!keys || !vals) {
-		gs_free(keys);
-		gs_free(vals);
+	if (!slot)
 		return -ENOMEM;
-	}
-	memset(vals, 0xff, cap * sizeof(*vals));
-	if (m->vals) {
+	memset(slot, 0xff, cap * sizeof(*slot));
+	if (m->slot) {
 		for (size_t i = 0; i <= m->mask; i++) {
 			size_t j;
 
-			if (m->vals[i] == NONE32)
+			if (m->slot[i].val == NONE32)
 				continue;
-			for (j = v2_hash(m->keys[i]) & mask; vals[j] != NONE32;
+			for (j = v2_hash(m->slot[i].key) & mask; slot[j].val != NONE32;
 			     j = (j + 1) & mask)
 				;
-			keys[j] = m->keys[i];
-			vals[j] = m->vals[i];
+			slot[j] = m->slot[i];
 		}
 	}
-	gs_free(m->keys);
-	gs_free(m->vals);
-	m->keys = keys;
-	m->vals = vals;
+	gs_free(m->slot);
+	m->slot = slot;
 	m->mask = mask;
 	return 0;
 }
@@ -155,16 +163,16 @@ static int map_put(struct v2_map *m, uint64_t k, uint32_t v)
 
 	if (m->n >= m->max)
 		return -E2BIG;
-	if (!m->vals || (m->n + 1) * 4 > (m->mask + 1) * 3) {
-		int err = map_rehash(m, m->vals ? (m->mask + 1) * 2 : 16);
+	if (!m->slot || (m->n + 1) * 4 > (m->mask + 1) * 3) {
+		int err = map_rehash(m, m->slot ? (m->mask + 1) * 2 : 16);
 
 		if (err)
 			return err;
 	}
-	for (i = v2_hash(k) & m->mask; m->vals[i] != NONE32; i = (i + 1) & m->mask)
+	for (i = v2_hash(k) & m->mask; m->slot[i].val != NONE32; i = (i + 1) & m->mask)
 		;
-	m->keys[i] = k;
-	m->vals[i] = v;
+	m->slot[i].key = k;
+	m->slot[i].val = v;
 	m->n++;
 	return 0;
 }
@@ -176,43 +184,105 @@ static void map_del(struct v2_map *m, uint64_t k)
 	if (!m->n)
 		return;
 	for (i = v2_hash(k) & m->mask;; i = (i + 1) & m->mask) {
-		if (m->vals[i] == NONE32)
+		if (m->slot[i].val == NONE32)
 			return;
-		if (m->keys[i] == k)
+		if (m->slot[i].key == k)
 			break;
 	}
 	for (j = i;;) {
 		size_t h;
 
 		j = (j + 1) & m->mask;
-		if (m->vals[j] == NONE32)
+		if (m->slot[j].val == NONE32)
 			break;
-		h = v2_hash(m->keys[j]) & m->mask;
+		h = v2_hash(m->slot[j].key) & m->mask;
 		/* leave j alone when its home slot lies cyclically in (i, j] */
 		if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
 			continue;
-		m->keys[i] = m->keys[j];
-		m->vals[i] = m->vals[j];
+		m->slot[i] = m->slot[j];
 		i = j;
 	}
-	m->vals[i] = NONE32;
+	m->slot[i].val = NONE32;
 	m->n--;
 }
 
 static void map_clear(struct v2_map *m)
 {
 	if (m->n)
-		memset(m->vals, 0xff, (m->mask + 1) * sizeof(*m->vals));
+		memset(m->slot, 0xff, (m->mask + 1) * sizeof(*m->slot));
 	m->n = 0;
 }
 
 static void map_release(struct v2_map *m)
 {
-	gs_free(m->keys);
-	gs_free(m->vals);
-	m->keys = NULL;
-	m->vals = NULL;
+	gs_free(m->slot);
+	m->slot = NULL;
 	m->n = m->mask = 0;
+}
+
+/*
+ * Table ids (strings, stacks) are small and dense in real traces: a direct
+ * array dir[id] holds them while id < 4 * entries + 1024; other ids go to
+ * the hash map.  An id lives in exactly one of the two.
+ */
+struct v2_idtab {
+	uint32_t *dir; /* dir[id], NONE32 = absent, for id < ndir */
+	size_t ndir, capdir;
+	struct v2_map map;
+};
+
+static inline uint32_t idtab_get(const struct v2_idtab *t, uint64_t id)
+{
+	if (id < t->ndir) {
+		uint32_t v = t->dir[id];
+
+		if (v != NONE32 || !t->map.n)
+			return v;
+	}
+	return map_get(&t->map, id);
+}
+
+/* Insert id (which must be absent): 0, -ENOMEM or -E2BIG. */
+static int idtab_put(struct v2_idtab *t, uint64_t id, uint32_t v)
+{
+	/* v is the number of entries so far */
+	if (id >= t->ndir && id < 4 * ((uint64_t)v + 1) + 1024) {
+		size_t need = (size_t)id + 1;
+
+		if (need > t->capdir) {
+			size_t cap = t->capdir ? t->capdir : 1024;
+			uint32_t *d;
+
+			while (cap < need)
+				cap *= 2;
+			d = gs_realloc(t->dir, cap * sizeof(*d));
+			if (!d)
+				return -ENOMEM;
+			t->dir = d;
+			t->capdir = cap;
+		}
+		memset(t->dir + t->ndir, 0xff, (need - t->ndir) * sizeof(*t->dir));
+		t->ndir = need;
+	}
+	if (id < t->ndir) {
+		t->dir[id] = v;
+		return 0;
+	}
+	return map_put(&t->map, id, v);
+}
+
+static void idtab_clear(struct v2_idtab *t)
+{
+	t->ndir = 0;
+	map_clear(&t->map);
+}
+
+static void idtab_release(struct v2_idtab *t)
+{
+	gs_free(t->dir);
+	t->dir = NULL;
+	t->ndir = t->capdir = 0;
+	map_release(&t->map);
 }
 
 /* ------------------------------------------------------------ state */
@@ -249,9 +319,9 @@ struct v2_batch {
 /* The event batches of one M, and the cursor walking them. */
 struct v2_cursor {
 	uint64_t m;
+	const uint8_t *p, *end; /* rest of the current batch */
 	uint32_t head, tail; /* batch indices */
 	uint32_t bidx;       /* current batch, NONE32 when done */
-	uint32_t boff;       /* next byte in it */
 	uint32_t ms;         /* index of the M state, NONE32 = not looked up */
 	int64_t last_ts;
 	struct v2_ev ev;     /* the next event, valid while in the heap */
@@ -293,11 +363,20 @@ struct v2_gext {
 	size_t nreg, capreg;
 };
 
+/* A slot of the goroutine table (open addressing, keyed by id). */
 struct v2_g {
 	uint64_t id;
 	uint64_t seq_gen, seq;
 	uint32_t ext; /* 1 + index into gext, 0 = none */
 	uint8_t status;
+	uint8_t used;
+};
+
+struct v2_gtab {
+	struct v2_g *slot;
+	size_t mask;    /* capacity - 1 (a power of two); 0 with no storage */
+	unsigned shift; /* 64 - log2(capacity) */
+	size_t n;
 };
 
 struct v2_p {
@@ -327,6 +406,15 @@ struct v2 {
 	uint64_t min_ts;
 	double freq; /* ns per tick */
 	bool has_freq, has_snap;
+	/*
+	 * Time deltas below 2^32 ticks take a short cut: with 0 <= freq <
+	 * 2^31, (double)dt * freq converts without a range check; when freq
+	 * is moreover an integer <= 2^21 (64 ns per tick on most systems),
+	 * the product is exact in double and is dt * ifreq.
+	 */
+	bool fast_time;
+	int64_t ifreq; /* 0 = not an integer */
+	uint8_t targs[256]; /* nargs of timed types < 64, 0xff for the rest */
 	struct v2_batch *batches;
 	size_t nbatches, capbatches;
 	struct v2_cursor *cur;
@@ -334,19 +422,28 @@ struct v2 {
 	struct v2_map curmap; /* m -> cursor */
 	struct v2_str *strs;
 	size_t nstrs, capstrs;
-	struct v2_map strmap;
+	struct v2_idtab strmap;
 	struct v2_stack *stacks;
 	size_t nstacks, capstacks;
-	struct v2_map stkmap;
+	struct v2_idtab stkmap;
 	uint64_t *pcs;
-	size_t npcs, cappcs;
+	uint32_t *pcf; /* pcf[i]: index in frames of pcs[i] */
+	size_t npcs, cappcs, cappcf;
 	struct v2_frame *frames;
 	size_t nframes, capframes;
 	struct v2_map pcmap; /* pc -> frame, first definition wins (as Go) */
 	struct v2_sample *samples, *sample_tmp;
 	size_t nsamples, capsamples, captmp, next_sample;
+	/*
+	 * The frontier: a min-heap of cursors, and beside it the times of
+	 * their next events (htime[i] = heap[i]->ev.time, kept in step by
+	 * whoever moves a cursor), in two arrays so that every access is a
+	 * plain word.  Both have room for 2 * ncur: the top half is the
+	 * scratch space of sort_frontier().
+	 */
 	struct v2_cursor **heap;
-	size_t nheap, capheap;
+	int64_t *htime;
+	size_t nheap, capheap, caphtime;
 
 	/* the first batch of the next generation (< 1.26), or its error */
 	bool have_gen, have_spill;
@@ -361,18 +458,14 @@ struct v2 {
 	uint64_t initial_gen;
 	uint64_t gc_seq;
 	int gc_state;
-	struct v2_g *gs;
-	size_t ngs, capgs;
-	uint32_t *gfree;
-	size_t ngfree, capgfree;
-	struct v2_map gmap;
+	struct v2_gtab gtab;
 	struct v2_gext *gext;
 	size_t ngext, capgext;
 	uint32_t *xfree;
 	size_t nxfree, capxfree;
 	struct v2_p *ps;
 	size_t nps, capps;
-	struct v2_map pmap;
+	struct v2_idtab pmap;
 	struct v2_m *ms;
 	size_t nms, capms;
 	struct v2_map mmap;
@@ -467,6 +560,41 @@ static inline int64_t tfix(struct v2 *r, int64_t t)
 
 /* ------------------------------------------------------------ tables */
 
+/*
+ * A uvarint with at least GS_VARINT_MAX bytes readable at p: as
+ * gs_varint_get(), without the bounds checks; NULL when malformed.
+ */
+static inline const uint8_t *uv_fast(const uint8_t *p, uint64_t *out)
+{
+	uint64_t v = p[0], b;
+
+	if (__builtin_expect(v < 0x80, 1)) {
+		*out = v;
+		return p + 1;
+	}
+	b = p[1];
+	v = (v & 0x7f) | (b & 0x7f) << 7;
+	if (b < 0x80) {
+		*out = v;
+		return p + 2;
+	}
+	p += 2;
+	for (unsigned int shift = 14; shift < 63; shift += 7) {
+		b = *p++;
+		v |= (b & 0x7f) << shift;
+		if (b < 0x80) {
+			*out = v;
+			return p;
+		}
+	}
+	b = *p++; /* 10th byte holds bit 63 only */
+	if (b > 1)
+		return NULL;
+	*out = v | b << 63;
+	return p;
+}
+
+
 static inline const struct v2_str *str_get(const struct v2 *r, uint64_t id)
 {
 	static const struct v2_str empty = { (const uint8_t *)"", 0 };
@@ -474,18 +602,19 @@ static inline const struct v2_str *str_get(const struct v2 *r, uint64_t id)
 
 	if (id == 0)
 		return &empty;
-	i = map_get(&r->strmap, id);
+	i = idtab_get(&r->strmap, id);
 	return i == NONE32 ? NULL : &r->strs[i];
 }
 
 static inline bool stack_ok(const struct v2 *r, uint64_t id)
 {
-	return id == 0 || map_get(&r->stkmap, id) != NONE32;
+	return id == 0 || idtab_get(&r->stkmap, id) != NONE32;
 }
 
 static int add_strings(struct v2 *r, const struct v2_batch *b)
 {
 	const uint8_t *p = b->data + 1, *end = b->data + b->size;
+	size_t pf = 0; /* prefetched up to b->data + pf */
 
 	r->st->raw[V2_EV_STRINGS]++;
 	while (p < end) {
@@ -493,6 +622,13 @@ static int add_strings(struct v2 *r, const struct v2_batch *b)
 		const uint8_t *q;
 		uint64_t id, n;
 		int err;
+
+		/*
+		 * Only the headers are read, a string apart: the hardware
+		 * does not see it coming.  Fetch the batch 2 KiB ahead.
+		 */
+		for (; pf < b->size && pf < (size_t)(p - b->data) + 2048; pf += 64)
+			__builtin_prefetch(b->data + pf);
 
 		if (*p != V2_EV_STRING)
 			return fail(r, off, "expected string event, got %u", *p);
@@ -508,13 +644,13 @@ static int add_strings(struct v2 *r, const struct v2_batch *b)
 		if (n > (uint64_t)(end - p))
 			return fail(r, off, "failed to read full string: read %zu but wanted %" PRIu64,
 				    (size_t)(end - p), n);
-		if (id == 0 || map_get(&r->strmap, id) != NONE32)
+		if (id == 0 || idtab_get(&r->strmap, id) != NONE32)
 			return fail(r, off, "multiple strings with the same ID: id=%" PRIu64, id);
 		err = grow(r, &r->strs, &r->capstrs, sizeof(*r->strs),
 			   r->nstrs + 1, V2_MAX_TABLE, "strings");
 		if (err)
 			return err;
-		err = map_put(&r->strmap, id, (uint32_t)r->nstrs);
+		err = idtab_put(&r->strmap, id, (uint32_t)r->nstrs);
 		if (err)
 			return fail_alloc(r, err, off, "strings");
 		r->strs[r->nstrs].p = p;
@@ -550,41 +686,57 @@ static int add_stacks(struct v2 *r, const struct v2_batch *b)
 				    ", maximum is %u", n, V2_MAX_FRAMES);
 		err = grow(r, &r->pcs, &r->cappcs, sizeof(*r->pcs),
 			   r->npcs + n, (size_t)V2_MAX_TABLE * V2_MAX_FRAMES, "stack frames");
+		if (!err)
+			err = grow(r, &r->pcf, &r->cappcf, sizeof(*r->pcf), r->npcs + n,
+				   (size_t)V2_MAX_TABLE * V2_MAX_FRAMES, "stack frames");
 		if (err)
 			return err;
 		for (uint64_t i = 0; i < n; i++) {
 			uint64_t f[4];
+			uint32_t fi;
 
-			for (int k = 0; k < 4; k++) {
-				q = gs_varint_get(p, end, &f[k]);
-				if (!q)
-					return fail(r, off, "reading frame %" PRIu64
-						    " of stack %" PRIu64 ": %s",
-						    i + 1, id, varint_why(p, end));
+			q = NULL;
+			if (end - p >= 4 * GS_VARINT_MAX) {
+				q = uv_fast(p, &f[0]);
+				for (int k = 1; k < 4 && q; k++)
+					q = uv_fast(q, &f[k]);
+			}
+			if (q) {
 				p = q;
+			} else {
+				for (int k = 0; k < 4; k++) {
+					q = gs_varint_get(p, end, &f[k]);
+					if (!q)
+						return fail(r, off, "reading frame %" PRIu64
+							    " of stack %" PRIu64 ": %s",
+							    i + 1, id, varint_why(p, end));
+					p = q;
+				}
+			}
+			fi = map_get(&r->pcmap, f[0]);
+			if (fi == NONE32) {
+				err = grow(r, &r->frames, &r->capframes, sizeof(*r->frames),
+					   r->nframes + 1, V2_MAX_TABLE, "frames");
+				if (err)
+					return err;
+				err = map_put(&r->pcmap, f[0], (uint32_t)r->nframes);
+				if (err)
+					return fail_alloc(r, err, off, "frames");
+				fi = (uint32_t)r->nframes++;
+				r->frames[fi].func = f[1];
+				r->frames[fi].file = f[2];
+				r->frames[fi].line = f[3];
 			}
 			r->pcs[r->npcs + i] = f[0];
-			if (map_get(&r->pcmap, f[0]) != NONE32)
-				continue;
-			err = grow(r, &r->frames, &r->capframes, sizeof(*r->frames),
-				   r->nframes + 1, V2_MAX_TABLE, "frames");
-			if (err)
-				return err;
-			err = map_put(&r->pcmap, f[0], (uint32_t)r->nframes);
-			if (err)
-				return fail_alloc(r, err, off, "frames");
-			r->frames[r->nframes].func = f[1];
-			r->frames[r->nframes].file = f[2];
-			r->frames[r->nframes].line = f[3];
-			r->nframes++;
+			r->pcf[r->npcs + i] = fi;
 		}
-		if (id == 0 || map_get(&r->stkmap, id) != NONE32)
+		if (id == 0 || idtab_get(&r->stkmap, id) != NONE32)
 			return fail(r, off, "multiple stacks with the same ID: id=%" PRIu64, id);
 		err = grow(r, &r->stacks, &r->capstacks, sizeof(*r->stacks),
 			   r->nstacks + 1, V2_MAX_TABLE, "stacks");
 		if (err)
 			return err;
-		err = map_put(&r->stkmap, id, (uint32_t)r->nstacks);
+		err = idtab_put(&r->stkmap, id, (uint32_t)r->nstacks);
 		if (err)
 			return fail_alloc(r, err, off, "stacks");
 		r->stacks[r->nstacks].id = id;
@@ -712,6 +864,8 @@ static int add_event_batch(struct v2 *r, const struct v2_batch *b, uint64_t m)
 		memset(c, 0, sizeof(*c));
 		c->m = m;
 		c->head = c->tail = c->bidx = bi;
+		c->p = b->data;
+		c->end = b->data + b->size;
 		c->ms = NONE32;
 		return 0;
 	}
@@ -815,8 +969,8 @@ static void gen_reset(struct v2 *r)
 	r->npcs = r->nframes = r->nsamples = r->next_sample = 0;
 	r->nheap = 0;
 	map_clear(&r->curmap);
-	map_clear(&r->strmap);
-	map_clear(&r->stkmap);
+	idtab_clear(&r->strmap);
+	idtab_clear(&r->stkmap);
 	map_clear(&r->pcmap);
 }
 
@@ -866,17 +1020,23 @@ static int finish_gen(struct v2 *r)
 	if (r->ver >= 25 && !r->has_snap)
 		return fail(r, r->pos, "no clock snapshot event found");
 	/*
-	 * Every frame's strings must exist.  Go checks stacks by ascending
-	 * id, frames leaf first: report the failure it would report.
+	 * Every frame's strings must exist (every frame is in a stack).  On
+	 * failure, as Go checks stacks by ascending id, frames leaf first:
+	 * report the failure it would report.
 	 */
+	for (size_t i = 0; i < r->nframes; i++) {
+		if (!str_get(r, r->frames[i].func) || !str_get(r, r->frames[i].file))
+			break;
+		if (i + 1 == r->nframes)
+			goto frames_ok;
+	}
 	for (size_t i = 0; i < r->nstacks; i++) {
 		const struct v2_stack *s = &r->stacks[i];
 
 		if (bad && s->id > bad->id)
 			continue;
 		for (uint32_t j = 0; j < s->n; j++) {
-			const struct v2_frame *f =
-				&r->frames[map_get(&r->pcmap, r->pcs[s->pc0 + j])];
+			const struct v2_frame *f = &r->frames[r->pcf[s->pc0 + j]];
 
 			if (!str_get(r, f->func) || !str_get(r, f->file)) {
 				bad = s;
@@ -891,6 +1051,7 @@ static int finish_gen(struct v2 *r)
 	if (bad)
 		return fail(r, r->pos, "found invalid file string ID %" PRIu64
 			    " for stack %" PRIu64, bad_f->file, bad->id);
+frames_ok:
 	for (size_t i = 0; i < r->nsamples; i++)
 		r->samples[i].time = tmul(r->freq, (uint64_t)r->samples[i].time);
 	return sort_samples(r);
@@ -995,46 +1156,136 @@ static int read_gen_eog(struct v2 *r)
 
 /* ------------------------------------------------------------ cursors */
 
+/* Bytes that always hold the dt and arguments of the events of the hot path. */
+#define V2_EV_MAXLEN (5 * GS_VARINT_MAX)
+
+/* Move c to its next non-empty batch.  0 when there is none. */
+static int cursor_batch(struct v2 *r, struct v2_cursor *c)
+{
+	while (c->p == c->end) {
+		const struct v2_batch *b;
+
+		if (c->bidx == NONE32)
+			return 0;
+		c->bidx = r->batches[c->bidx].next;
+		c->last_ts = 0;
+		if (c->bidx == NONE32)
+			return 0;
+		b = &r->batches[c->bidx];
+		c->p = b->data;
+		c->end = b->data + b->size;
+	}
+	return 1;
+}
+
+static int __attribute__((noinline)) cursor_fail(struct v2 *r, struct v2_cursor *c, int what)
+{
+	uint8_t t = *c->p;
+
+	if (what == 0)
+		return fail(r, c->ev.off, "found invalid event type: %u", t);
+	if (what == 1)
+		return fail(r, c->ev.off, "found event without a timestamp: type=%u", t);
+	if (what == 2)
+		return fail(r, c->ev.off, "found invalid uvarint for timestamp");
+	return fail(r, c->ev.off, "found invalid uvarint");
+}
+
+static int cursor_next(struct v2 *r, struct v2_cursor *c);
+
+/*
+ * cursor_next() for the common case, inline in the hot loop: a timed
+ * event of type < 64, well inside its batch, with a time delta below 2^32
+ * ticks (then (double)dt * freq is exact to convert, see fast_time).
+ * Anything else is left to cursor_next(), which starts over.
+ */
+static inline __attribute__((always_inline)) int
+cursor_next_hot(struct v2 *r, struct v2_cursor *c)
+{
+	const uint8_t *p = c->p, *q;
+	uint64_t dt, *a = c->ev.a;
+	int64_t time;
+	unsigned n;
+	uint8_t t;
+
+	if (__builtin_expect(c->end - p <= V2_EV_MAXLEN || c->last_ts == 0 ||
+			     !r->fast_time, 0))
+		return cursor_next(r, c);
+	t = *p;
+	n = r->targs[t];
+	q = uv_fast(p + 1, &dt);
+	if (__builtin_expect(n > 4 || !q || dt >> 32, 0))
+		return cursor_next(r, c);
+	if (n) {
+		q = uv_fast(q, &a[0]);
+		if (n > 1 && q) {
+			q = uv_fast(q, &a[1]);
+			if (n > 2 && q) {
+				q = uv_fast(q, &a[2]);
+				if (n > 3 && q)
+					q = uv_fast(q, &a[3]);
+			}
+		}
+		if (__builtin_expect(!q, 0))
+			return cursor_next(r, c);
+	}
+	c->ev.off = (size_t)(p - r->data);
+	c->ev.typ = t;
+	if (__builtin_expect(r->ifreq != 0, 1))
+		time = tadd((int64_t)dt * r->ifreq, c->last_ts);
+	else
+		time = tadd((int64_t)((double)(int64_t)dt * r->freq), c->last_ts);
+	c->ev.time = time;
+	c->last_ts = time;
+	c->p = q;
+	r->st->raw[t]++;
+	return 1;
+}
+
 /* Load the next event of c's M.  1: loaded, 0: no more, < 0: error. */
 static int cursor_next(struct v2 *r, struct v2_cursor *c)
 {
-	const struct v2_batch *b;
 	const struct rt_v2_spec *s;
 	const uint8_t *p, *q, *end;
 	uint64_t dt;
 	uint8_t t;
 
-	while (c->bidx != NONE32 && r->batches[c->bidx].size == c->boff) {
-		c->bidx = r->batches[c->bidx].next;
-		c->boff = 0;
-		c->last_ts = 0;
-	}
-	if (c->bidx == NONE32)
+	if (__builtin_expect(c->p == c->end, 0) && !cursor_batch(r, c))
 		return 0;
-	b = &r->batches[c->bidx];
-	if (c->last_ts == 0) /* sic: Go re-bases whenever the clock reads 0 */
-		c->last_ts = tmul(r->freq, b->time);
-	p = b->data + c->boff;
-	end = b->data + b->size;
+	if (__builtin_expect(c->last_ts == 0, 0)) /* sic: Go re-bases whenever the clock reads 0 */
+		c->last_ts = tmul(r->freq, r->batches[c->bidx].time);
+	p = c->p;
+	end = c->end;
 	t = *p;
 	c->ev.off = (size_t)(p - r->data);
-	if (t >= V2_NUM_SPECS)
-		return fail(r, c->ev.off, "found invalid event type: %u", t);
+	if (__builtin_expect(t >= V2_NUM_SPECS, 0))
+		return cursor_fail(r, c, 0);
 	s = &rt_v2_specs[t];
-	if (!s->timed)
-		return fail(r, c->ev.off, "found event without a timestamp: type=%u", t);
-	q = gs_varint_get(p + 1, end, &dt);
-	if (!q)
-		return fail(r, c->ev.off, "found invalid uvarint for timestamp");
-	for (int k = 0; k < s->nargs; k++) {
-		q = gs_varint_get(q, end, &c->ev.a[k]);
+	if (__builtin_expect(!s->timed, 0))
+		return cursor_fail(r, c, 1);
+	if (__builtin_expect(end - p > (s->nargs + 1) * GS_VARINT_MAX, 1)) {
+		q = uv_fast(p + 1, &dt);
 		if (!q)
-			return fail(r, c->ev.off, "found invalid uvarint");
+			return cursor_fail(r, c, 2);
+		for (int k = 0; k < s->nargs; k++) {
+			q = uv_fast(q, &c->ev.a[k]);
+			if (!q)
+				return cursor_fail(r, c, 3);
+		}
+	} else {
+		q = gs_varint_get(p + 1, end, &dt);
+		if (!q)
+			return cursor_fail(r, c, 2);
+		for (int k = 0; k < s->nargs; k++) {
+			q = gs_varint_get(q, end, &c->ev.a[k]);
+			if (!q)
+				return cursor_fail(r, c, 3);
+		}
 	}
 	c->ev.typ = t;
 	c->ev.time = tadd(tmul(r->freq, dt), c->last_ts);
 	c->last_ts = c->ev.time;
-	c->boff = (uint32_t)(q - b->data);
+	c->p = q;
 	if (t < RT_GOTRACE_MAX_TYPES)
 		r->st->raw[t]++;
 	return 1;
@@ -1048,7 +1299,8 @@ static void count_rest(struct v2 *r)
 {
 	for (size_t i = 0; i < r->ncur; i++) {
 		const struct v2_cursor *c = &r->cur[i];
-		uint32_t off = c->boff;
+		uint32_t off = c->bidx == NONE32 ? 0 :
+			       (uint32_t)(c->p - r->batches[c->bidx].data);
 
 		for (uint32_t bi = c->bidx; bi != NONE32; bi = r->batches[bi].next, off = 0) {
 			const uint8_t *p = r->batches[bi].data + off;
@@ -1075,45 +1327,76 @@ next_m:;
 
 /* --------------------------------------------- frontier (Go's min-heap) */
 
-static inline void hswap(struct v2_cursor **h, size_t i, size_t j)
+static inline void hswap(struct v2 *r, size_t i, size_t j)
 {
-	struct v2_cursor *t = h[i];
+	struct v2_cursor *c = r->heap[i];
+	int64_t t = r->htime[i];
 
-	h[i] = h[j];
-	h[j] = t;
+	r->heap[i] = r->heap[j];
+	r->htime[i] = r->htime[j];
+	r->heap[j] = c;
+	r->htime[j] = t;
 }
 
 static size_t heap_up(struct v2 *r, size_t i)
 {
-	struct v2_cursor **h = r->heap;
+	const int64_t *t = r->htime;
 
-	while (i > 0 && h[(i - 1) / 2]->ev.time > h[i]->ev.time) {
-		hswap(h, (i - 1) / 2, i);
+	while (i > 0 && t[(i - 1) / 2] > t[i]) {
+		hswap(r, (i - 1) / 2, i);
 		i = (i - 1) / 2;
 	}
 	return i;
 }
 
+/*
+ * Sift down.  Of i and its children the earliest is taken, ties going to
+ * i, then to the left child.
+ */
 static void heap_down(struct v2 *r, size_t i)
 {
-	struct v2_cursor **h = r->heap;
+	const int64_t *t = r->htime;
 	size_t n = r->nheap;
 
 	for (;;) {
-		size_t m = i, l = 2 * i + 1;
-		int64_t mt = i < n ? h[i]->ev.time : INT64_MAX;
+		size_t l = 2 * i + 1, m;
 
-		if (l < n && h[l]->ev.time < mt) {
-			mt = h[l]->ev.time;
-			m = l;
-		}
-		if (l + 1 < n && h[l + 1]->ev.time < mt)
-			m = l + 1;
-		if (m == i)
+		if (l >= n)
 			return;
-		hswap(h, i, m);
+		m = l + 1 < n && t[l + 1] < t[l] ? l + 1 : l;
+		if (!(t[m] < t[i]))
+			return;
+		hswap(r, i, m);
 		i = m;
 	}
+}
+
+/*
+ * heap_down(r, 0), moving a hole instead of swapping (the loads of a level
+ * then do not wait for the stores of the one above); the same compares,
+ * the same result.  Returns the new top.
+ */
+static inline struct v2_cursor *heap_down_top(struct v2 *r)
+{
+	struct v2_cursor **h = r->heap, *xc = h[0], *top = xc;
+	int64_t *t = r->htime, x = t[0];
+	size_t n = r->nheap, i = 0, l;
+
+	while ((l = 2 * i + 1) < n) {
+		size_t rc = l + 1 < n ? l + 1 : l;
+		size_t m = t[rc] < t[l] ? rc : l;
+
+		if (!(t[m] < x))
+			break;
+		if (!i)
+			top = h[m];
+		t[i] = t[m];
+		h[i] = h[m];
+		i = m;
+	}
+	t[i] = x;
+	h[i] = xc;
+	return top;
 }
 
 static void heap_update(struct v2 *r, size_t i)
@@ -1125,8 +1408,8 @@ static void heap_update(struct v2 *r, size_t i)
 static void heap_remove(struct v2 *r, size_t i)
 {
 	for (; i > 0; i = (i - 1) / 2)
-		hswap(r->heap, (i - 1) / 2, i);
-	hswap(r->heap, 0, r->nheap - 1);
+		hswap(r, (i - 1) / 2, i);
+	hswap(r, 0, r->nheap - 1);
 	r->nheap--;
 	heap_down(r, 0);
 }
@@ -1139,46 +1422,102 @@ static void heap_remove(struct v2 *r, size_t i)
  */
 static int sort_frontier(struct v2 *r)
 {
-	struct v2_cursor **h = r->heap, **t;
+	struct v2_cursor **h = r->heap, **tc;
+	int64_t *ht = r->htime, *tt;
 	size_t n = r->nheap;
 
 	if (n <= 12) {
 		for (size_t i = 1; i < n; i++)
-			for (size_t j = i; j > 0 && h[j]->ev.time < h[j - 1]->ev.time; j--)
-				hswap(h, j, j - 1);
+			for (size_t j = i; j > 0 && ht[j] < ht[j - 1]; j--)
+				hswap(r, j, j - 1);
 		return 0;
 	}
-	t = (struct v2_cursor **)(r->heap + r->capheap / 2);
+	tc = h + r->ncur;
+	tt = ht + r->ncur;
 	for (size_t w = 1; w < n; w *= 2) {
 		for (size_t lo = 0; lo < n; lo += 2 * w) {
 			size_t mid = lo + w < n ? lo + w : n;
 			size_t hi = lo + 2 * w < n ? lo + 2 * w : n;
 			size_t i = lo, j = mid, k = lo;
 
-			while (i < mid && j < hi)
-				t[k++] = h[j]->ev.time < h[i]->ev.time ? h[j++] : h[i++];
-			while (i < mid)
-				t[k++] = h[i++];
-			while (j < hi)
-				t[k++] = h[j++];
+			while (i < mid && j < hi) {
+				size_t x = ht[j] < ht[i] ? j++ : i++;
+
+				tc[k] = h[x];
+				tt[k++] = ht[x];
+			}
+			for (; i < mid; i++, k++) {
+				tc[k] = h[i];
+				tt[k] = ht[i];
+			}
+			for (; j < hi; j++, k++) {
+				tc[k] = h[j];
+				tt[k] = ht[j];
+			}
 		}
-		memcpy(h, t, n * sizeof(*h));
+		memcpy(h, tc, n * sizeof(*h));
+		memcpy(ht, tt, n * sizeof(*ht));
 	}
 	return 0;
 }
 
 /* ------------------------------------------------------------ state */
 
+/*
+ * Goroutine ids are mostly consecutive: Fibonacci hashing spreads them
+ * evenly, and the state sits in the slot (one cache line touched).
+ */
+static inline size_t g_home(const struct v2_gtab *t, uint64_t id)
+{
+	return (size_t)((id * 0x9e3779b97f4a7c15ull) >> t->shift);
+}
+
 static inline struct v2_g *g_get(struct v2 *r, uint64_t id)
 {
-	uint32_t i = map_get(&r->gmap, id);
+	const struct v2_gtab *t = &r->gtab;
+	size_t i;
 
-	return i == NONE32 ? NULL : &r->gs[i];
+	if (!t->n)
+		return NULL;
+	for (i = g_home(t, id);; i = (i + 1) & t->mask) {
+		struct v2_g *g = &t->slot[i];
+
+		if (!g->used)
+			return NULL;
+		if (g->id == id)
+			return g;
+	}
+}
+
+static int gtab_rehash(struct v2_gtab *t, unsigned bits)
+{
+	struct v2_gtab nt;
+
+	nt.slot = gs_calloc((size_t)1 << bits, sizeof(*nt.slot));
+	if (!nt.slot)
+		return -ENOMEM;
+	nt.mask = ((size_t)1 << bits) - 1;
+	nt.shift = 64 - bits;
+	nt.n = t->n;
+	if (t->slot) {
+		for (size_t i = 0; i <= t->mask; i++) {
+			size_t j;
+
+			if (!t->slot[i].used)
+				continue;
+			for (j = g_home(&nt, t->slot[i].id); nt.slot[j].used; j = (j + 1) & nt.mask)
+				;
+			nt.slot[j] = t->slot[i];
+		}
+	}
+	gs_free(t->slot);
+	*t = nt;
+	return 0;
 }
 
 static inline struct v2_p *p_get(struct v2 *r, uint64_t id)
 {
-	uint32_t i = map_get(&r->pmap, id);
+	uint32_t i = idtab_get(&r->pmap, id);
 
 	return i == NONE32 ? NULL : &r->ps[i];
 }
@@ -1193,52 +1532,70 @@ static inline struct v2_m *m_get(struct v2 *r, uint64_t id)
 /* New goroutine state (the id must be absent).  Invalidates g pointers. */
 static int g_new(struct v2 *r, size_t off, uint64_t id, uint8_t status)
 {
-	uint32_t i;
-	int err;
+	struct v2_gtab *t = &r->gtab;
+	struct v2_g *g;
+	size_t i;
 
-	if (r->ngfree) {
-		i = r->gfree[--r->ngfree];
-	} else {
-		err = grow(r, &r->gs, &r->capgs, sizeof(*r->gs), r->ngs + 1,
-			   V2_MAX_G, "goroutines");
+	if (t->n >= V2_MAX_G)
+		return fail_alloc(r, -E2BIG, r->pos, "goroutines");
+	if (!t->slot || (t->n + 1) * 2 > t->mask + 1) {
+		int err = gtab_rehash(t, t->slot ? 65 - t->shift : 4);
+
 		if (err)
-			return err;
-		i = (uint32_t)r->ngs++;
+			return fail_alloc(r, err, r->pos, "goroutines");
 	}
-	err = map_put(&r->gmap, id, i);
-	if (err)
-		return fail_alloc(r, err, off, "goroutines");
-	r->gs[i].id = id;
-	r->gs[i].seq_gen = r->gen;
-	r->gs[i].seq = 0;
-	r->gs[i].ext = 0;
-	r->gs[i].status = status;
+	for (i = g_home(t, id); t->slot[i].used; i = (i + 1) & t->mask)
+		;
+	g = &t->slot[i];
+	g->id = id;
+	g->seq_gen = r->gen;
+	g->seq = 0;
+	g->ext = 0;
+	g->status = status;
+	g->used = 1;
+	t->n++;
 	return 0;
 }
 
+/* Invalidates g pointers. */
 static int g_del(struct v2 *r, uint64_t id)
 {
-	uint32_t i = map_get(&r->gmap, id);
+	struct v2_gtab *t = &r->gtab;
+	struct v2_g *g = g_get(r, id);
+	uint32_t ext;
+	size_t i, j;
 	int err;
 
-	if (i == NONE32)
+	if (!g)
 		return 0;
-	map_del(&r->gmap, id);
-	if (r->gs[i].ext) {
-		struct v2_gext *x = &r->gext[r->gs[i].ext - 1];
+	ext = g->ext;
+	/* backward-shift deletion */
+	i = (size_t)(g - t->slot);
+	for (j = i;;) {
+		size_t h;
+
+		j = (j + 1) & t->mask;
+		if (!t->slot[j].used)
+			break;
+		h = g_home(t, t->slot[j].id);
+		/* leave j alone when its home slot lies cyclically in (i, j] */
+		if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
+			continue;
+		t->slot[i] = t->slot[j];
+		i = j;
+	}
+	t->slot[i].used = 0;
+	t->n--;
+	if (ext) {
+		struct v2_gext *x = &r->gext[ext - 1];
 
 		x->nrng = x->nreg = 0;
 		err = grow(r, &r->xfree, &r->capxfree, sizeof(*r->xfree),
 			   r->nxfree + 1, V2_MAX_G, "goroutines");
 		if (err)
 			return err;
-		r->xfree[r->nxfree++] = r->gs[i].ext - 1;
+		r->xfree[r->nxfree++] = ext - 1;
 	}
-	err = grow(r, &r->gfree, &r->capgfree, sizeof(*r->gfree), r->ngfree + 1,
-		   V2_MAX_G, "goroutines");
-	if (err)
-		return err;
-	r->gfree[r->ngfree++] = i;
 	return 0;
 }
 
@@ -1275,7 +1632,7 @@ static int p_new(struct v2 *r, size_t off, uint64_t id, uint8_t status)
 	err = grow(r, &r->ps, &r->capps, sizeof(*r->ps), r->nps + 1, V2_MAX_P, "procs");
 	if (err)
 		return err;
-	err = map_put(&r->pmap, id, (uint32_t)r->nps);
+	err = idtab_put(&r->pmap, id, (uint32_t)r->nps);
 	if (err)
 		return fail_alloc(r, err, off, "procs");
 	r->ps[r->nps].id = id;
@@ -2159,55 +2516,6 @@ static int on_simple(struct v2 *r, struct v2_ev *ev, struct v2_ctx *c,
 	return 1;
 }
 
-typedef int (*v2_handler)(struct v2 *r, struct v2_ev *ev, struct v2_ctx *c,
-			  struct v2_ctx *nc);
-
-static const v2_handler handlers[V2_NUM_SPECS] = {
-	[V2_EV_PROCS_CHANGE] = on_simple,
-	[V2_EV_PROC_START] = on_proc_start,
-	[V2_EV_PROC_STOP] = on_proc_stop,
-	[V2_EV_PROC_STEAL] = on_proc_steal,
-	[V2_EV_PROC_STATUS] = on_proc_status,
-	[V2_EV_GO_CREATE] = on_go_create,
-	[V2_EV_GO_CREATE_SYSCALL] = on_create_syscall,
-	[V2_EV_GO_START] = on_go_start,
-	[V2_EV_GO_DESTROY] = on_go_stop,
-	[V2_EV_GO_DESTROY_SYSCALL] = on_destroy_syscall,
-	[V2_EV_GO_STOP] = on_go_stop,
-	[V2_EV_GO_BLOCK] = on_go_stop,
-	[V2_EV_GO_UNBLOCK] = on_go_unblock,
-	[V2_EV_GO_SYSCALL_BEGIN] = on_syscall_begin,
-	[V2_EV_GO_SYSCALL_END] = on_syscall_end,
-	[V2_EV_GO_SYSCALL_END_BLOCKED] = on_syscall_end_blocked,
-	[V2_EV_GO_STATUS] = on_go_status,
-	[V2_EV_STW_BEGIN] = on_go_range,
-	[V2_EV_STW_END] = on_go_range,
-	[V2_EV_GC_ACTIVE] = on_gc,
-	[V2_EV_GC_BEGIN] = on_gc,
-	[V2_EV_GC_END] = on_gc,
-	[V2_EV_GC_SWEEP_ACTIVE] = on_sweep,
-	[V2_EV_GC_SWEEP_BEGIN] = on_sweep,
-	[V2_EV_GC_SWEEP_END] = on_sweep,
-	[V2_EV_GC_MARK_ASSIST_ACTIVE] = on_go_range,
-	[V2_EV_GC_MARK_ASSIST_BEGIN] = on_go_range,
-	[V2_EV_GC_MARK_ASSIST_END] = on_go_range,
-	[V2_EV_HEAP_ALLOC] = on_simple,
-	[V2_EV_HEAP_GOAL] = on_simple,
-	[V2_EV_GO_LABEL] = on_simple,
-	[V2_EV_USER_TASK_BEGIN] = on_task_begin,
-	[V2_EV_USER_TASK_END] = on_task_end,
-	[V2_EV_USER_REGION_BEGIN] = on_region,
-	[V2_EV_USER_REGION_END] = on_region,
-	[V2_EV_USER_LOG] = on_simple,
-	[V2_EV_GO_SWITCH] = on_go_switch,
-	[V2_EV_GO_SWITCH_DESTROY] = on_go_switch,
-	[V2_EV_GO_CREATE_BLOCKED] = on_go_create,
-	[V2_EV_GO_STATUS_STACK] = on_go_status,
-	[128] = on_simple, [129] = on_simple, [130] = on_simple,
-	[131] = on_simple, [132] = on_simple, [133] = on_simple,
-	[134] = on_simple, [135] = on_simple, [136] = on_simple,
-};
-
 /*
  * rt_v2_deviations: where this decoder knowingly differs from Go's reader.
  *
@@ -2240,37 +2548,109 @@ static const v2_handler handlers[V2_NUM_SPECS] = {
  *    where Go prints their number.
  */
 
+/* The handler of an event type (a switch, so that the hot ones inline). */
+static inline int handle(struct v2 *r, struct v2_ev *ev, struct v2_ctx *c,
+			 struct v2_ctx *nc)
+{
+	switch (ev->typ) {
+	case V2_EV_GO_START:
+		return on_go_start(r, ev, c, nc);
+	case V2_EV_GO_BLOCK:
+	case V2_EV_GO_STOP:
+	case V2_EV_GO_DESTROY:
+		return on_go_stop(r, ev, c, nc);
+	case V2_EV_GO_UNBLOCK:
+		return on_go_unblock(r, ev, c, nc);
+	case V2_EV_PROCS_CHANGE:
+	case V2_EV_HEAP_ALLOC:
+	case V2_EV_HEAP_GOAL:
+	case V2_EV_GO_LABEL:
+	case V2_EV_USER_LOG:
+		return on_simple(r, ev, c, nc);
+	case V2_EV_PROC_START:
+		return on_proc_start(r, ev, c, nc);
+	case V2_EV_PROC_STOP:
+		return on_proc_stop(r, ev, c, nc);
+	case V2_EV_PROC_STEAL:
+		return on_proc_steal(r, ev, c, nc);
+	case V2_EV_PROC_STATUS:
+		return on_proc_status(r, ev, c, nc);
+	case V2_EV_GO_CREATE:
+	case V2_EV_GO_CREATE_BLOCKED:
+		return on_go_create(r, ev, c, nc);
+	case V2_EV_GO_CREATE_SYSCALL:
+		return on_create_syscall(r, ev, c, nc);
+	case V2_EV_GO_DESTROY_SYSCALL:
+		return on_destroy_syscall(r, ev, c, nc);
+	case V2_EV_GO_SYSCALL_BEGIN:
+		return on_syscall_begin(r, ev, c, nc);
+	case V2_EV_GO_SYSCALL_END:
+		return on_syscall_end(r, ev, c, nc);
+	case V2_EV_GO_SYSCALL_END_BLOCKED:
+		return on_syscall_end_blocked(r, ev, c, nc);
+	case V2_EV_GO_STATUS:
+	case V2_EV_GO_STATUS_STACK:
+		return on_go_status(r, ev, c, nc);
+	case V2_EV_STW_BEGIN:
+	case V2_EV_STW_END:
+	case V2_EV_GC_MARK_ASSIST_ACTIVE:
+	case V2_EV_GC_MARK_ASSIST_BEGIN:
+	case V2_EV_GC_MARK_ASSIST_END:
+		return on_go_range(r, ev, c, nc);
+	case V2_EV_GC_ACTIVE:
+	case V2_EV_GC_BEGIN:
+	case V2_EV_GC_END:
+		return on_gc(r, ev, c, nc);
+	case V2_EV_GC_SWEEP_ACTIVE:
+	case V2_EV_GC_SWEEP_BEGIN:
+	case V2_EV_GC_SWEEP_END:
+		return on_sweep(r, ev, c, nc);
+	case V2_EV_USER_TASK_BEGIN:
+		return on_task_begin(r, ev, c, nc);
+	case V2_EV_USER_TASK_END:
+		return on_task_end(r, ev, c, nc);
+	case V2_EV_USER_REGION_BEGIN:
+	case V2_EV_USER_REGION_END:
+		return on_region(r, ev, c, nc);
+	case V2_EV_GO_SWITCH:
+	case V2_EV_GO_SWITCH_DESTROY:
+		return on_go_switch(r, ev, c, nc);
+	default:
+		if (ev->typ >= V2_EV_EXP_FIRST && ev->typ <= V2_EV_EXP_LAST)
+			return on_simple(r, ev, c, nc);
+		return fail(r, ev->off, "bad event type found while ordering: %u", ev->typ);
+	}
+}
+
 /* Offer c's next event to the state machine (Go's ordering.Advance). */
-static int advance(struct v2 *r, struct v2_cursor *c)
+static inline int advance(struct v2 *r, struct v2_cursor *c)
 {
 	struct v2_ev *ev = &c->ev;
 	struct v2_ctx ctx, nc;
-	v2_handler h;
+	struct v2_m *m = NULL;
 	int ok;
 
-	if (!r->initial_gen)
-		r->initial_gen = r->gen;
 	ctx.m = c->m;
 	ctx.p = ctx.g = NO_ID;
 	if (c->m != NO_ID) {
-		if (c->ms == NONE32) {
+		if (__builtin_expect(c->ms == NONE32, 0)) {
 			int err = m_index(r, ev->off, c->m, NO_ID, &c->ms);
 
 			if (err)
 				return err;
 		}
-		ctx.p = r->ms[c->ms].p;
-		ctx.g = r->ms[c->ms].g;
+		m = &r->ms[c->ms];
+		ctx.p = m->p;
+		ctx.g = m->g;
 	}
 	nc = ctx;
-	h = handlers[ev->typ];
-	if (!h)
-		return fail(r, ev->off, "bad event type found while ordering: %u", ev->typ);
 	r->nq = 0;
-	ok = h(r, ev, &ctx, &nc);
-	if (ok == 1 && c->m != NO_ID) {
-		r->ms[c->ms].p = nc.p;
-		r->ms[c->ms].g = nc.g;
+	ok = handle(r, ev, &ctx, &nc);
+	if (ok == 1 && m) {
+		/* handlers may add Ms: m may have moved */
+		m = &r->ms[c->ms];
+		m->p = nc.p;
+		m->g = nc.g;
 	}
 	return ok;
 }
@@ -2541,17 +2921,27 @@ static int install_gen(struct v2 *r)
 
 	err = grow(r, &r->heap, &r->capheap, sizeof(*r->heap), 2 * r->ncur,
 		   2 * (size_t)V2_MAX_BATCHES, "threads");
+	if (!err)
+		err = grow(r, &r->htime, &r->caphtime, sizeof(*r->htime), 2 * r->ncur,
+			   2 * (size_t)V2_MAX_BATCHES, "threads");
 	if (err)
 		return err;
+	r->fast_time = r->freq >= 0.0 && r->freq < 2147483648.0;
+	r->ifreq = r->fast_time && r->freq >= 1.0 && r->freq <= 2097152.0 &&
+		   r->freq == (double)(int64_t)r->freq ? (int64_t)r->freq : 0;
 	for (size_t i = 0; i < r->ncur; i++) {
 		err = cursor_next(r, &r->cur[i]);
 		if (err < 0)
 			return err;
 		if (err) {
-			r->heap[r->nheap++] = &r->cur[i];
+			r->heap[r->nheap] = &r->cur[i];
+			r->htime[r->nheap] = r->cur[i].ev.time;
+			r->nheap++;
 			heap_up(r, r->nheap - 1);
 		}
 	}
+	if (r->nheap && !r->initial_gen)
+		r->initial_gen = r->gen; /* the first generation with events */
 	tfix(r, tmul(r->freq, r->min_ts)); /* Go's Sync event */
 	r->have_gen = true;
 	r->st->generations++;
@@ -2567,7 +2957,7 @@ static int install_gen(struct v2 *r)
 
 		for (uint32_t j = 0; j < st->n; j++) {
 			uint64_t pc = r->pcs[st->pc0 + j];
-			const struct v2_frame *f = &r->frames[map_get(&r->pcmap, pc)];
+			const struct v2_frame *f = &r->frames[r->pcf[st->pc0 + j]];
 			const struct v2_str *fn = str_get(r, f->func);
 			const struct v2_str *fl = str_get(r, f->file);
 			struct rt_go_frame *o = &r->fbuf[j];
@@ -2610,6 +3000,214 @@ static int next_gen(struct v2 *r)
 	return install_gen(r);
 }
 
+/*
+ * The common events of a running program, decided and reported here
+ * without the generic handler, queue and emit(): 1 when ev advanced (the
+ * state, including the M's, is updated and *e is what emit() would report,
+ * but for its time, still to be fixed), 0 when the generic path must
+ * decide (nothing was changed), < 0 on error.  Only what the handler would
+ * accept and emit() would not reject is taken here.
+ */
+static inline int fast_advance(struct v2 *r, struct v2_cursor *c, struct v2_m *m,
+			       struct rt_go_event *e)
+{
+	const struct v2_ev *ev = &c->ev;
+	const struct v2_str *s, *s2;
+	struct v2_g *g;
+	struct v2_p *p;
+	int err;
+
+	e->ts = (uint64_t)ev->time;
+	e->p = sink_p(m->p);
+	e->g = sink_g(m->g);
+	e->m = c->m;
+	e->stack = e->arg = e->arg2 = 0;
+	e->str = e->str2 = NULL;
+	e->str_len = e->str2_len = 0;
+	switch (ev->typ) {
+	case V2_EV_GO_START:
+		g = g_get(r, ev->a[0]);
+		if (!g || g->status != GS_RUNNABLE ||
+		    !seq_next(r->gen, ev->a[1], g->seq_gen, g->seq) ||
+		    m->p == NO_ID || m->g != NO_ID)
+			return 0;
+		g->status = GS_RUNNING;
+		g->seq_gen = r->gen;
+		g->seq = ev->a[1];
+		m->g = ev->a[0];
+		set_trans(e, K(START), ev->a[0], S(RUNNABLE), S(RUNNING));
+		return 1;
+	case V2_EV_GO_BLOCK:
+	case V2_EV_GO_STOP:
+		if (m->p == NO_ID || m->g == NO_ID || !stack_ok(r, ev->a[1]))
+			return 0;
+		s = str_get(r, ev->a[0]);
+		g = g_get(r, m->g);
+		if (!s || !g || g->status != GS_RUNNING)
+			return 0;
+		if (ev->typ == V2_EV_GO_BLOCK) {
+			g->status = GS_WAITING;
+			set_trans(e, K(BLOCK), e->g, S(RUNNING), S(WAITING));
+		} else {
+			g->status = GS_RUNNABLE;
+			set_trans(e, K(STOP), e->g, S(RUNNING), S(RUNNABLE));
+		}
+		m->g = NO_ID;
+		set_str(s, &e->str, &e->str_len);
+		e->stack = ev->a[1];
+		return 1;
+	case V2_EV_GO_UNBLOCK:
+		g = g_get(r, ev->a[0]);
+		if (!g || g->status != GS_WAITING ||
+		    !seq_next(r->gen, ev->a[1], g->seq_gen, g->seq) ||
+		    !stack_ok(r, ev->a[2]))
+			return 0;
+		g->status = GS_RUNNABLE;
+		g->seq_gen = r->gen;
+		g->seq = ev->a[1];
+		e->arg = e->g;
+		set_trans(e, K(UNBLOCK), ev->a[0], S(WAITING), S(RUNNABLE));
+		e->stack = ev->a[2];
+		return 1;
+	case V2_EV_GO_CREATE:
+		if (m->p == NO_ID || !stack_ok(r, ev->a[2]) || !stack_ok(r, ev->a[1]))
+			return 0;
+		g = g_get(r, m->g);
+		if ((g && g->status != GS_RUNNING) || g_get(r, ev->a[0]))
+			return 0;
+		err = g_new(r, ev->off, ev->a[0], GS_RUNNABLE);
+		if (err)
+			return err;
+		e->arg = e->g;
+		set_trans(e, K(CREATE), ev->a[0], S(DEAD), S(RUNNABLE));
+		e->stack = ev->a[2];
+		e->arg2 = ev->a[1];
+		return 1;
+	case V2_EV_GO_DESTROY:
+		if (m->p == NO_ID || m->g == NO_ID)
+			return 0;
+		g = g_get(r, m->g);
+		if (!g || g->status != GS_RUNNING)
+			return 0;
+		err = g_del(r, m->g);
+		if (err)
+			return err;
+		m->g = NO_ID;
+		set_trans(e, K(DESTROY), e->g, S(RUNNING), S(DEAD));
+		return 1;
+	case V2_EV_USER_LOG:
+		if (m->p == NO_ID || m->g == NO_ID || !stack_ok(r, ev->a[3]))
+			return 0;
+		s = str_get(r, ev->a[1]);
+		s2 = str_get(r, ev->a[2]);
+		if (!s || !s2)
+			return 0;
+		e->kind = K(LOG);
+		e->from = e->to = 0;
+		e->arg = ev->a[0];
+		set_str(s, &e->str, &e->str_len);
+		set_str(s2, &e->str2, &e->str2_len);
+		e->stack = ev->a[3];
+		return 1;
+	case V2_EV_HEAP_ALLOC:
+		if (m->p == NO_ID)
+			return 0;
+		e->kind = K(HEAP_ALLOC);
+		e->from = e->to = 0;
+		e->arg = ev->a[0];
+		return 1;
+	case V2_EV_GC_SWEEP_BEGIN:
+		if (m->p == NO_ID || !stack_ok(r, ev->a[0]))
+			return 0;
+		p = p_get(r, m->p);
+		if (!p || p->sweep)
+			return 0;
+		p->sweep = 1;
+		e->kind = K(SWEEP_BEGIN);
+		e->from = e->to = 0;
+		e->stack = ev->a[0];
+		return 1;
+	case V2_EV_GC_SWEEP_END:
+		if (m->p == NO_ID)
+			return 0;
+		p = p_get(r, m->p);
+		if (!p || !p->sweep)
+			return 0;
+		p->sweep = 0;
+		e->kind = K(SWEEP_END);
+		e->from = e->to = 0;
+		e->arg = ev->a[0];
+		e->arg2 = ev->a[1];
+		return 1;
+	case V2_EV_GO_SYSCALL_BEGIN:
+		if (m->p == NO_ID || m->g == NO_ID || !stack_ok(r, ev->a[1]))
+			return 0;
+		g = g_get(r, m->g);
+		p = p_get(r, m->p);
+		if (!g || g->status != GS_RUNNING || !p ||
+		    !seq_next(r->gen, ev->a[0], p->seq_gen, p->seq))
+			return 0;
+		g->status = GS_SYSCALL;
+		p->status = PS_SYSCALL;
+		p->seq_gen = r->gen;
+		p->seq = ev->a[0];
+		set_trans(e, K(SYSCALL_BEGIN), e->g, S(RUNNING), S(SYSCALL));
+		e->stack = ev->a[1];
+		return 1;
+	case V2_EV_GO_SYSCALL_END:
+		if (m->p == NO_ID || m->g == NO_ID)
+			return 0;
+		g = g_get(r, m->g);
+		p = p_get(r, m->p);
+		if (!g || g->status != GS_SYSCALL || !p || p->status != PS_SYSCALL)
+			return 0;
+		g->status = GS_RUNNING;
+		p->status = PS_RUNNING;
+		set_trans(e, K(SYSCALL_END), e->g, S(SYSCALL), S(RUNNING));
+		return 1;
+	case V2_EV_PROC_START:
+		if (m->p != NO_ID)
+			return 0;
+		p = p_get(r, ev->a[0]);
+		if (!p || p->status != PS_IDLE ||
+		    !seq_next(r->gen, ev->a[1], p->seq_gen, p->seq))
+			return 0;
+		p->status = PS_RUNNING;
+		p->seq_gen = r->gen;
+		p->seq = ev->a[1];
+		m->p = ev->a[0];
+		e->kind = K(PROC_START);
+		e->from = e->to = 0;
+		e->p = sink_p(ev->a[0]);
+		e->arg = ev->a[1];
+		return 1;
+	case V2_EV_PROC_STOP:
+		if (m->p == NO_ID)
+			return 0;
+		p = p_get(r, m->p);
+		if (!p || (p->status != PS_RUNNING && p->status != PS_SYSCALL))
+			return 0;
+		p->status = PS_IDLE;
+		m->p = NO_ID;
+		e->kind = K(PROC_STOP);
+		e->from = e->to = 0;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int emit_queue(struct v2 *r)
+{
+	for (int j = 0; j < r->nq; j++) {
+		int err = emit(r, &r->q[j]);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* Try the event at heap position i: 1 advanced, 0 not yet, < 0 error. */
 static int try_advance(struct v2 *r, size_t i)
 {
@@ -2621,17 +3219,85 @@ static int try_advance(struct v2 *r, size_t i)
 	ok = cursor_next(r, c);
 	if (ok < 0)
 		return ok;
+	r->htime[i] = c->ev.time;
 	if (ok)
 		heap_update(r, i);
 	else
 		heap_remove(r, i);
-	for (int j = 0; j < r->nq; j++) {
-		int err = emit(r, &r->q[j]);
+	ok = emit_queue(r);
+	return ok ? ok : 1;
+}
 
-		if (err)
-			return err;
+/*
+ * Advance the M at the top of the heap for as long as it can and its next
+ * event stays first: not later than its children in the heap (which do
+ * not change meanwhile) nor than the next CPU sample; then go on with the
+ * M that comes out on top, unless a CPU sample is due.  This is what
+ * run() calling try_advance(r, 0) would do, without the heap work.
+ * 1: progress made, 0: the top event cannot advance (nothing done since
+ * the last switch of M), < 0: error.
+ */
+static int run_top(struct v2 *r)
+{
+	/* CPU samples are only taken by run(): the next one stays put */
+	int64_t stime = r->next_sample < r->nsamples ?
+			r->samples[r->next_sample].time : INT64_MAX;
+	struct v2_cursor *c;
+	int64_t limit;
+	int ok, progress;
+
+	c = r->heap[0];
+top:
+	limit = r->nheap > 1 ? r->htime[1] : INT64_MAX;
+	if (r->nheap > 2 && r->htime[2] < limit)
+		limit = r->htime[2];
+	if (stime < limit)
+		limit = stime;
+	progress = 0;
+	for (;;) {
+		struct rt_go_event e;
+		struct v2_cursor *next = c;
+		int fast = 0, more;
+
+		if (c->ms != NONE32) {
+			fast = fast_advance(r, c, &r->ms[c->ms], &e);
+			if (fast < 0)
+				return fast;
+		}
+		if (!fast) {
+			ok = advance(r, c);
+			if (ok <= 0)
+				return ok < 0 ? ok : progress;
+		}
+		more = cursor_next_hot(r, c);
+		if (more < 0)
+			return more;
+		r->htime[0] = c->ev.time;
+		if (!more)
+			heap_remove(r, 0);
+		else if (c->ev.time > limit)
+			next = heap_down_top(r);
+		if (fast) {
+			const struct rt_go_sink *k = r->sink;
+
+			e.ts = (uint64_t)tfix(r, (int64_t)e.ts);
+			r->st->events++;
+			ok = k && k->event ? k->event(k->ctx, &e) : 0;
+		} else {
+			ok = emit_queue(r);
+		}
+		if (ok)
+			return ok;
+		if (!more)
+			return 1;
+		if (c->ev.time > limit) {
+			if (stime < r->htime[0])
+				return 1;
+			c = next;
+			goto top;
+		}
+		progress = 1;
 	}
-	return 1;
 }
 
 static int run(struct v2 *r)
@@ -2648,13 +3314,13 @@ static int run(struct v2 *r)
 			continue;
 		}
 		if (r->next_sample < r->nsamples &&
-		    (!r->nheap || r->samples[r->next_sample].time < r->heap[0]->ev.time)) {
+		    (!r->nheap || r->samples[r->next_sample].time < r->htime[0])) {
 			ok = emit_sample(r, &r->samples[r->next_sample++]);
 			if (ok)
 				return ok;
 			continue;
 		}
-		ok = try_advance(r, 0);
+		ok = run_top(r);
 		if (ok < 0)
 			return ok;
 		if (ok)
@@ -2705,18 +3371,18 @@ static void release(struct v2 *r)
 	gs_free(r->cur);
 	map_release(&r->curmap);
 	gs_free(r->strs);
-	map_release(&r->strmap);
+	idtab_release(&r->strmap);
 	gs_free(r->stacks);
-	map_release(&r->stkmap);
+	idtab_release(&r->stkmap);
 	gs_free(r->pcs);
+	gs_free(r->pcf);
 	gs_free(r->frames);
 	map_release(&r->pcmap);
 	gs_free(r->samples);
 	gs_free(r->sample_tmp);
 	gs_free(r->heap);
-	gs_free(r->gs);
-	gs_free(r->gfree);
-	map_release(&r->gmap);
+	gs_free(r->htime);
+	gs_free(r->gtab.slot);
 	for (size_t i = 0; i < r->ngext; i++) {
 		gs_free(r->gext[i].rng);
 		gs_free(r->gext[i].reg);
@@ -2724,7 +3390,7 @@ static void release(struct v2 *r)
 	gs_free(r->gext);
 	gs_free(r->xfree);
 	gs_free(r->ps);
-	map_release(&r->pmap);
+	idtab_release(&r->pmap);
 	gs_free(r->ms);
 	map_release(&r->mmap);
 	map_release(&r->tasks);
@@ -2759,9 +3425,11 @@ int rt_gotrace_v2__decode(const uint8_t *data, size_t len, const char *name,
 	r->ver = minor;
 	r->sink = sink;
 	r->st = st;
-	r->curmap.max = r->strmap.max = r->stkmap.max = r->pcmap.max = V2_MAX_TABLE;
-	r->gmap.max = V2_MAX_G;
-	r->pmap.max = V2_MAX_P;
+	for (int t = 0; t < 256; t++)
+		r->targs[t] = t < V2_NUM_SPECS && t < RT_GOTRACE_MAX_TYPES &&
+			      rt_v2_specs[t].timed ? rt_v2_specs[t].nargs : 0xff;
+	r->curmap.max = r->strmap.map.max = r->stkmap.map.max = r->pcmap.max = V2_MAX_TABLE;
+	r->pmap.map.max = V2_MAX_P;
 	r->mmap.max = V2_MAX_M;
 	r->tasks.max = V2_MAX_TASKS;
 	r->names.max = V2_MAX_NAMES;
