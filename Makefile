@@ -194,7 +194,7 @@ bench-format: deps
 # ---------------------------------------------------------------- demo
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all tools
-	$(Q)OUTPUT=$(OUTPUT) sh scripts/demo.sh
+	$(Q)OUTPUT=$(OUTPUT) bash scripts/demo.sh
 
 # ---------------------------------------------------------------- misc
 install: $(BIN)

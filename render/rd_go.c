@@ -68,6 +68,10 @@ static void sched_text(FILE *f, const struct an_go *a)
 	char b1[32], b2[32];
 
 	fprintf(f, "== sched: goroutine scheduling latency (runnable -> running)\n\n");
+	if (!a->events) {
+		fprintf(f, "  no goroutine events in this trace (import or record a Go execution trace)\n");
+		goto runqueues;
+	}
 	rd_table__init(&t, 8, heads);
 	pct_row(&t, "all", a->sched);
 	for (int c = 0; c < AN_CAUSE_MAX; c++)
@@ -92,6 +96,7 @@ static void sched_text(FILE *f, const struct an_go *a)
 			fprintf(f, "%s%s", k ? " <- " : "", s->funcs[k]);
 		fprintf(f, "%s\n", s->nframes > 4 ? " <- ..." : "");
 	}
+runqueues:
 	if (a->rq_samples) {
 		fprintf(f, "\n  run queues (GODEBUG=schedtrace, %" PRIu64 " samples, gomaxprocs=%u):"
 			" global mean %.2f max %" PRIu64 "\n", a->rq_samples, a->rq_gomaxprocs,
@@ -186,7 +191,10 @@ static void gc_text(FILE *f, const struct an_go *a)
 	struct rd_table t;
 	char b[32];
 
-	fprintf(f, "== gc: %zu cycles, %s of STW in %" PRIu64 " pauses (max %s), "
+	if (!a->events && a->ngctrace)
+		fprintf(f, "== gc\n");
+	else
+		fprintf(f, "== gc: %zu cycles, %s of STW in %" PRIu64 " pauses (max %s), "
 		"%" PRIu64 " mark assists (%s)\n\n", a->ncycles,
 		rd_fmt_ns(b, sizeof(b), (double)a->stw->sum), a->stw->count,
 		rd_fmt_ns((char[32]){ 0 }, 32, (double)(a->stw->count ? a->stw->max : 0)),
@@ -240,7 +248,9 @@ static void gc_text(FILE *f, const struct an_go *a)
 			rd_table__cell(&t, "%s", rd_fmt_bytes(b, sizeof(b), (double)g->heap_live_start));
 			rd_table__cell(&t, "%s", rd_fmt_bytes(b, sizeof(b), (double)g->heap_live_end));
 			rd_table__cell(&t, "%s", rd_fmt_bytes(b, sizeof(b), (double)g->heap_marked));
-			rd_table__cell(&t, "%s", rd_fmt_bytes(b, sizeof(b), (double)g->heap_goal));
+			/* GOGC=off prints an "infinite" goal */
+			rd_table__cell(&t, "%s", g->heap_goal >= (1ull << 60) ? "off" :
+				       rd_fmt_bytes(b, sizeof(b), (double)g->heap_goal));
 			rd_table__cell(&t, "%u", g->gomaxprocs);
 			rd_table__cell(&t, "%s", g->forced ? "yes" : "no");
 		}
