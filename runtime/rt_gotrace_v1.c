@@ -33,8 +33,8 @@
  * Per-goroutine state is direct-indexed for goids below V1_GDIRECT (they
  * are dense from 1), in an open-addressing hash above, and dropped at GoEnd
  * (goids are never reused).  Memory is O(Ps + live goroutines + strings +
- * stacks + CPU samples), plus up to V1_GDIRECT goroutine entries; no event
- * is kept after it has been delivered.
+ * stacks + CPU samples), plus 4 bytes per goid up to the largest one below
+ * V1_GDIRECT; no event is kept after it has been delivered.
  *
  * Go's later steps are applied on the fly: the merged stream must be sorted
  * by emission time (else "time stamps out of order"); GoSysExit takes its
@@ -87,7 +87,7 @@
 #define V1_MAX_SAMPLES (1u << 24)
 #define V1_MAX_GS (1u << 24) /* live goroutines */
 #ifndef V1_GDIRECT
-#define V1_GDIRECT (1u << 16) /* goids below are direct-indexed */
+#define V1_GDIRECT (1u << 20) /* goids below are direct-indexed */
 #endif
 #define V1_NARG_KEEP 8       /* argument values kept per record */
 
@@ -300,10 +300,13 @@ struct v1_g {
 };
 
 struct v1_gtab {
-	struct v1_g *t;   /* ids >= V1_GDIRECT */
+	struct v1_g *t;    /* ids >= V1_GDIRECT */
 	size_t mask, n;
-	struct v1_g *dt;  /* ids < dcap <= V1_GDIRECT, by id */
-	size_t dcap, dn;
+	uint32_t *di;      /* ids < dcap <= V1_GDIRECT: 1 + index in pool, 0 = none */
+	size_t dcap;
+	struct v1_g *pool; /* the entries of ids < V1_GDIRECT */
+	size_t npool, cap_pool, dn;
+	uint32_t pfree;    /* 1 + first free entry of pool (linked by seq), 0 = none */
 };
 
 /* Streams parked under one precondition: g (of an epoch) in (seq, status). */
@@ -466,17 +469,21 @@ static void map_release(struct v1_map *m)
 
 /*
  * goroutine table: goids are handed out densely from 1, so small ones are
- * direct-indexed (dt[id], grown to the largest seen, V1_GDIRECT at most:
- * entries never move); larger ones go to an open-addressing hash with
- * linear probing and backward-shift deletion.
+ * direct-indexed (di[id], grown to the largest seen, V1_GDIRECT at most)
+ * into a pool of entries that only holds live goroutines; larger ones go
+ * to an open-addressing hash with linear probing and backward-shift
+ * deletion.  Adding a goroutine may move the entries (pool or hash grown).
  */
 
 static inline struct v1_g *g_find(const struct v1_gtab *t, uint64_t id)
 {
 	size_t i;
 
-	if (id < t->dcap) /* dcap <= V1_GDIRECT */
-		return t->dt[id].used ? &t->dt[id] : NULL;
+	if (id < t->dcap) { /* dcap <= V1_GDIRECT */
+		uint32_t k = t->di[id];
+
+		return k ? &t->pool[k - 1] : NULL;
+	}
 	if (id < V1_GDIRECT || !t->t)
 		return NULL;
 	for (i = hash64(id) & t->mask; t->t[i].used; i = (i + 1) & t->mask)
@@ -506,21 +513,36 @@ static int g_rehash(struct v1_gtab *t, size_t nsz)
 	return 0;
 }
 
-/* Make dt hold id (< V1_GDIRECT).  0 or -ENOMEM. */
-static int g_grow_direct(struct v1_gtab *t, uint64_t id)
+/* A pool entry for id (< V1_GDIRECT), not initialised; NULL on -ENOMEM. */
+static struct v1_g *g_new_direct(struct v1_gtab *t, uint64_t id)
 {
-	size_t nsz = t->dcap ? t->dcap : V1_GDIRECT < 1024 ? V1_GDIRECT : 1024;
-	struct v1_g *nt;
+	uint32_t k;
 
-	while (nsz <= id)
-		nsz *= 2;
-	nt = gs_realloc(t->dt, nsz * sizeof(*nt));
-	if (!nt)
-		return -ENOMEM;
-	memset(nt + t->dcap, 0, (nsz - t->dcap) * sizeof(*nt));
-	t->dt = nt;
-	t->dcap = nsz;
-	return 0;
+	if (id >= t->dcap) {
+		size_t nsz = t->dcap ? t->dcap : V1_GDIRECT < 1024 ? V1_GDIRECT : 1024;
+		uint32_t *ndi;
+
+		while (nsz <= id)
+			nsz *= 2;
+		ndi = gs_realloc(t->di, nsz * sizeof(*ndi));
+		if (!ndi)
+			return NULL;
+		memset(ndi + t->dcap, 0, (nsz - t->dcap) * sizeof(*ndi));
+		t->di = ndi;
+		t->dcap = nsz;
+	}
+	if (t->pfree) {
+		k = t->pfree;
+		t->pfree = (uint32_t)t->pool[k - 1].seq;
+	} else {
+		if (gs_grow((void **)&t->pool, &t->cap_pool, sizeof(*t->pool), t->npool + 1,
+			    V1_MAX_GS))
+			return NULL;
+		k = (uint32_t)++t->npool;
+	}
+	t->di[id] = k;
+	t->dn++;
+	return &t->pool[k - 1];
 }
 
 /* Find id or add it as (seq 0, dead); NULL on -ENOMEM or over the limit. */
@@ -537,12 +559,11 @@ static struct v1_g *g_get(struct v1_dec *d, uint64_t id, int *err)
 		return NULL;
 	}
 	if (id < V1_GDIRECT) {
-		if (id >= t->dcap && g_grow_direct(t, id)) {
+		e = g_new_direct(t, id);
+		if (!e) {
 			*err = gs_errf(-ENOMEM, "%s: out of memory", d->name);
 			return NULL;
 		}
-		e = &t->dt[id];
-		t->dn++;
 	} else {
 		if (!t->t || (t->n + 1) * 2 > t->mask + 1) {
 			if (g_rehash(t, t->t ? (t->mask + 1) * 2 : 1024)) {
@@ -569,7 +590,12 @@ static void g_del(struct v1_gtab *t, struct v1_g *e)
 	size_t i, j;
 
 	if (e->id < V1_GDIRECT) {
+		uint32_t k = t->di[e->id];
+
+		t->di[e->id] = 0;
 		e->used = false;
+		e->seq = t->pfree;
+		t->pfree = k;
 		t->dn--;
 		return;
 	}
@@ -988,11 +1014,16 @@ static inline uint64_t last_bytes64(const uint8_t *p)
 /* x with its lowest set bit cleared, as a branch (no cmov) where used */
 #define DROP_LOW(x) do { (x) &= (x) - 1; __asm__ volatile("" : "+r"(x)); } while (0)
 
+/* plain[] of a record's first byte: values inline, or length-prefixed (PL_*) */
+#define PL_LONG 0x80 /* | the number of values */
+#define PL_LOG 0x40  /* UserLog: a value string follows */
+
 /*
  * Pass 1's fast path: skip the "plain" records from p on (see pass1()),
- * while each has the number of values its type wants and they fit in the
- * 8 bytes after its type byte (so none is longer than 10 bytes).  Returns
- * where it stopped: a record to read the long way.
+ * while each has the number of values its type wants and is short enough:
+ * inline values that fit in the 8 bytes after the type byte (so none is
+ * longer than 10 bytes), or length-prefixed ones (one length byte) that fit
+ * in 64 bytes.  Returns where it stopped: a record to read the long way.
  *
  * The ends of varints in 64 bytes are bits of a register, rem those not
  * yet passed: a record ends at the narg-th, after dropping the type byte's
@@ -1009,12 +1040,44 @@ skip_plain_in(const uint8_t *p, const uint8_t *end, const uint8_t *plain, uint64
 	while (end - p >= 64) {
 		uint64_t rem = last_bytes64(p);
 
+		__builtin_prefetch(p + 512); /* (it may be past the end: no fault) */
+
 		i = 0;
 		do {
-			unsigned int type = p[i] & 0x3f, narg = (unsigned int)(p[i] >> 6) + 1;
-			unsigned int e;
+			unsigned int k = plain[p[i]], e;
 
-			if (narg != plain[type])
+			if (__builtin_expect(k & PL_LONG, 0)) {
+				unsigned int len = p[i + 1], rend = i + 2 + len, last = i + 1, nv = 0;
+				uint64_t m;
+
+				/* the ends of the values, at most 10 bytes apart */
+				if (len >= 0x80 || rend > 64)
+					goto out;
+				m = rem >> (i + 2) << (i + 2);
+				if (rend < 64)
+					m &= ((uint64_t)1 << rend) - 1;
+				for (; m; m &= m - 1, nv++) {
+					e = (unsigned int)__builtin_ctzll(m);
+					if (e - last > 10)
+						goto out;
+					last = e;
+				}
+				if (nv != (k & 0x3f) || last != rend - 1)
+					goto out;
+				if (k & PL_LOG) { /* the value string */
+					if (rend >= 64 || p[rend] >= 0x80 ||
+					    rend + 1 + p[rend] > (size_t)(end - p))
+						goto out;
+					rend += 1 + p[rend];
+				}
+				raw[p[i] & 0x3f]++;
+				cnt++;
+				i = rend;
+				if (i <= 55)
+					rem = rem >> i << i;
+				continue;
+			}
+			if (!k)
 				goto out;
 			/*
 			 * Drop the type byte's bit (narg <= 2: it has no
@@ -1022,7 +1085,7 @@ skip_plain_in(const uint8_t *p, const uint8_t *end, const uint8_t *plain, uint64
 			 * before the last: 1, 2 or 2 bits for 1, 2, 3 values.
 			 */
 			DROP_LOW(rem);
-			if (narg != 1)
+			if (k != 1)
 				DROP_LOW(rem);
 			if (!rem)
 				goto out;
@@ -1030,7 +1093,7 @@ skip_plain_in(const uint8_t *p, const uint8_t *end, const uint8_t *plain, uint64
 			if (e - i > 8)
 				goto out;
 			DROP_LOW(rem);
-			raw[type]++;
+			raw[p[i] & 0x3f]++;
 			cnt++;
 			i = e + 1;
 		} while (i <= 55);
@@ -1064,7 +1127,7 @@ static int pass1(struct v1_dec *d)
 	const uint8_t *p = d->data + RT_GOTRACE_HDR_LEN, *end = d->data + d->len;
 	int32_t cur = -1;
 	struct v1_rec r;
-	uint8_t plain[64] = { 0 }; /* by wire type */
+	uint8_t plain[256] = { 0 }; /* by first byte */
 	int err;
 #ifdef V1_BMI
 	bool bmi;
@@ -1074,14 +1137,22 @@ static int pass1(struct v1_dec *d)
 #endif
 
 	/*
-	 * The values of a "plain" record need no check beyond their number:
-	 * timed, not a CPU sample, none of the checks below, no trailing
-	 * string.  plain[type] is the number (at most 3, so inline), else 0.
+	 * The values of a "plain" record need no check beyond their number
+	 * (and a UserLog's value string its length): timed, not a CPU
+	 * sample, none of the checks below.  By the record's first byte,
+	 * plain[] is the number of values when inline and right, PL_LONG |
+	 * the number wanted (| PL_LOG) when length-prefixed, else 0.
 	 */
-	for (unsigned int i = 0; i < EV_COUNT; i++) {
-		plain[i] = descs[i].timed && descs[i].minver <= d->ver && d->want[i] <= 3 &&
-			   i != EV_CPU_SAMPLE && i != EV_STW_START && i != EV_USER_REGION &&
-			   i != EV_USER_LOG ? d->want[i] : 0;
+	for (unsigned int b = 0; b < 256; b++) {
+		unsigned int i = b & 0x3f, narg = (b >> 6) + 1;
+
+		if (i >= EV_COUNT || !descs[i].timed || descs[i].minver > d->ver ||
+		    i == EV_CPU_SAMPLE || i == EV_STW_START || i == EV_USER_REGION)
+			continue;
+		if (narg == 4)
+			plain[b] = (uint8_t)(PL_LONG | (i == EV_USER_LOG ? PL_LOG : 0) | d->want[i]);
+		else if (narg == d->want[i] && i != EV_USER_LOG)
+			plain[b] = (uint8_t)narg;
 	}
 	while (p < end) {
 		if (cur >= 0) {
@@ -2161,6 +2232,7 @@ static int steps(struct v1_dec *d)
 		lim_ts = d->streams[lim_si].head.ts;
 	}
 	for (;;) {
+		/* the head's; deliver_next() puts the next head in its place */
 		const struct v1_trans *t = &s->head.tr;
 		uint64_t tg = t->g;
 
@@ -2272,7 +2344,8 @@ static void release(struct v1_dec *d)
 	map_release(&d->kmap);
 	gs_free(d->samples);
 	gs_free(d->gt.t);
-	gs_free(d->gt.dt);
+	gs_free(d->gt.di);
+	gs_free(d->gt.pool);
 	gs_free(d->pt.t);
 	gs_free(d->heap);
 	gs_free(d->frames);
