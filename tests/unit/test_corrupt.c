@@ -65,20 +65,13 @@ static void capture_log(enum gs_log_level level, const char *msg)
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gscope-corrupt-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	tmpdir_make(tmpdir, sizeof(tmpdir), "corrupt");
 	gs_log__set_fn(capture_log);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 static void teardown(void)
 {
-	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(tmpdir);
 	gs_log__set_fn(NULL);
 }
 

@@ -24,16 +24,12 @@ static char tmpdir[64];
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gst-gofacts-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	tmpdir_make(tmpdir, sizeof(tmpdir), "gofacts");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	cr_assert_eq(system(cmd), 0);
+	tmpdir_remove(tmpdir);
 }
 
 TestSuite(gofacts, .init = setup, .fini = teardown, .timeout = 600);

@@ -20,6 +20,7 @@
 #include "format/tf_writer.h"
 #include "runtime/rt_goimport.h"
 #include "runtime/rt_pprof.h"
+#include "tests/unit/tutil.h"
 
 #define CORPUS "../shared/corpus/gotrace"
 
@@ -27,16 +28,12 @@ static char tmpdir[64];
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gst-gosched-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	tmpdir_make(tmpdir, sizeof(tmpdir), "gosched");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	cr_assert_eq(system(cmd), 0);
+	tmpdir_remove(tmpdir);
 }
 
 TestSuite(gosched, .init = setup, .fini = teardown);

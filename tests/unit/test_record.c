@@ -26,16 +26,12 @@ static void setup(void)
 	const char *out = getenv("OUTPUT");
 
 	snprintf(gscope, sizeof(gscope), "%s/gscope", out ? out : "build");
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gst-record-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	tmpdir_make(tmpdir, sizeof(tmpdir), "record");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	cr_assert_eq(system(cmd), 0);
+	tmpdir_remove(tmpdir);
 }
 
 TestSuite(record, .init = setup, .fini = teardown, .timeout = 300);

@@ -16,22 +16,19 @@
 #include "format/tf_header.h"
 #include "format/tf_reader.h"
 #include "format/tf_writer.h"
+#include "tests/unit/tutil.h"
 #include "tests/lib/synth.h"
 
 static char dir[64];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/gst-writer-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	tmpdir_make(dir, sizeof(dir), "writer");
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	cr_assert_eq(system(cmd), 0);
+	tmpdir_remove(dir);
 }
 
 /* Count batch events in path (without requiring a clean close). */

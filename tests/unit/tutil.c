@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <ftw.h>
 #include <stdlib.h>
 
 #include "tests/unit/tutil.h"
@@ -44,4 +45,22 @@ void spew(const char *path, const void *p, size_t len)
 	cr_assert_not_null(f, "%s", path);
 	cr_assert_eq(fwrite(p, 1, len, f), len);
 	cr_assert_eq(fclose(f), 0);
+}
+
+void tmpdir_make(char *buf, size_t size, const char *tag)
+{
+	snprintf(buf, size, "/tmp/gscope-%s-XXXXXX", tag);
+	cr_assert_not_null(mkdtemp(buf), "%s", buf);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	return remove(path);
+}
+
+void tmpdir_remove(const char *dir)
+{
+	if (dir[0])
+		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -20,4 +20,9 @@ uint8_t *slurp(const char *path, size_t *len);
 /* Write len bytes to path (truncating). */
 void spew(const char *path, const void *p, size_t len);
 
+/* Create a fresh directory /tmp/gscope-<tag>-XXXXXX into buf. */
+void tmpdir_make(char *buf, size_t size, const char *tag);
+/* Remove dir and everything below it (no-op for ""). */
+void tmpdir_remove(const char *dir);
+
 #endif
