@@ -512,3 +512,178 @@ int tf_batch__encode(const struct tf_batch *b, struct gs_buf *out)
 	}
 	return 0;
 }
+
+/* ------------------------------------------------------------ streaming */
+
+void tf_batch_enc__init(struct tf_batch_enc *e, enum tf_packet_kind kind,
+			int64_t key)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->key = key;
+}
+
+int tf_batch_enc__grow(struct tf_batch_enc *e, int g, size_t max_events)
+{
+	size_t ncap = e->cap[g] ? e->cap[g] * 4 : 64;
+
+	if (max_events > TF_MAX_BATCH_EVENTS)
+		max_events = TF_MAX_BATCH_EVENTS;
+	if (e->cap[g] >= max_events)
+		return -GS_E_LIMIT;
+	if (ncap > max_events)
+		ncap = max_events;
+	for (unsigned int f = 1; f < NF; f++) {
+		const struct fdesc *d = desc(e->kind, f);
+		size_t used;
+		uint8_t *p;
+
+		if (!is_col(d) || d->group != g)
+			continue;
+		used = (size_t)(e->wp[f] - e->col[f]);
+		p = gs_realloc(e->col[f], ncap * GS_VARINT_MAX);
+		if (!p)
+			return -ENOMEM;
+		e->col[f] = p;
+		e->wp[f] = p + used;
+	}
+	e->cap[g] = ncap;
+	return 0;
+}
+
+void tf_batch_enc__put(struct tf_batch_enc *e, unsigned int f, uint64_t v)
+{
+	const struct fdesc *d = desc(e->kind, f);
+
+	if (!is_col(d))
+		return;
+	switch (d->type) {
+	case C_TS:
+		tf_batch_enc_ts(e, f, d->group, v);
+		break;
+	case C_U32:
+		tf_batch_enc_u32(e, f, (uint32_t)v);
+		break;
+	case C_I32:
+		tf_batch_enc_i64(e, f, (int32_t)v);
+		break;
+	case C_S32:
+		tf_batch_enc_s32(e, f, (int32_t)v);
+		break;
+	case C_I64:
+		tf_batch_enc_i64(e, f, (int64_t)v);
+		break;
+	default:
+		tf_batch_enc_u64(e, f, v, e->kind == TF_PKT_CPU_SAMPLES &&
+				 f == TF_CPU_WEIGHT ? e->period : 0);
+		break;
+	}
+}
+
+/* Columns written, as a mask: ts columns of non-empty groups, the others
+ * when they hold a non-default value. */
+static uint32_t enc_columns(const struct tf_batch_enc *e)
+{
+	uint32_t m = 0;
+
+	for (unsigned int f = 1; f < NF; f++) {
+		const struct fdesc *d = desc(e->kind, f);
+
+		if (!is_col(d) || !e->n[d->group])
+			continue;
+		if (d->type == C_TS || (e->nondefault >> f & 1))
+			m |= 1u << f;
+	}
+	return m;
+}
+
+/* The scalar field f, if written: its value in *v. */
+static bool enc_scalar(const struct tf_batch_enc *e, const struct fdesc *d,
+		       uint64_t *v)
+{
+	switch (d->type) {
+	case S_KEY_I32:
+	case S_KEY_U32:
+		if (e->key < 0)
+			return false;
+		*v = d->type == S_KEY_I32 ? (uint64_t)(int64_t)(int32_t)e->key
+					  : (uint32_t)e->key;
+		return true;
+	case S_BASE:
+		*v = e->base_ts;
+		return true;
+	case S_LOST:
+		*v = e->lost_events;
+		return *v != 0;
+	case S_PERIOD:
+		*v = e->period;
+		return *v != 0;
+	case S_INTERVAL:
+		*v = e->sample_interval;
+		return *v != 0;
+	default:
+		return false;
+	}
+}
+
+size_t tf_batch_enc__size(const struct tf_batch_enc *e)
+{
+	uint32_t cols = enc_columns(e);
+	size_t n = 0;
+
+	for (unsigned int f = 1; f < NF; f++) {
+		const struct fdesc *d = desc(e->kind, f);
+		uint64_t v;
+
+		if (!d)
+			continue;
+		if (is_col(d)) {
+			if (cols >> f & 1) {
+				size_t len = (size_t)(e->wp[f] - e->col[f]);
+
+				n += gs_varint_size((uint64_t)f << 3) + gs_varint_size(len) + len;
+			}
+		} else if (enc_scalar(e, d, &v)) {
+			n += gs_varint_size((uint64_t)f << 3) + gs_varint_size(v);
+		}
+	}
+	return n;
+}
+
+uint8_t *tf_batch_enc__finish(struct tf_batch_enc *e, uint8_t *p)
+{
+	uint32_t cols = enc_columns(e);
+
+	for (unsigned int f = 1; f < NF; f++) {
+		const struct fdesc *d = desc(e->kind, f);
+		uint64_t v;
+
+		if (!d)
+			continue;
+		if (is_col(d)) {
+			size_t len = (size_t)(e->wp[f] - e->col[f]);
+
+			if (cols >> f & 1) {
+				p = put_tag(p, f, 2);
+				p = gs_varint_put(p, len);
+				memcpy(p, e->col[f], len);
+				p += len;
+			}
+			e->wp[f] = e->col[f];
+		} else if (enc_scalar(e, d, &v)) {
+			p = put_tag(p, f, 0);
+			p = gs_varint_put(p, v);
+		}
+	}
+	e->n[0] = e->n[1] = 0;
+	e->nondefault = 0;
+	e->lost_events = 0;
+	return p;
+}
+
+void tf_batch_enc__release(struct tf_batch_enc *e)
+{
+	for (unsigned int f = 0; f < NF; f++)
+		gs_free(e->col[f]);
+	memset(e, 0, sizeof(*e));
+}

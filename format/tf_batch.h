@@ -12,6 +12,7 @@
 #define TF_BATCH_H
 
 #include "base/gs_mem.h"
+#include "base/gs_varint.h"
 #include "format/tf_format.h"
 
 /* Column storage reused across decodes. */
@@ -41,6 +42,107 @@ void tf_batch_buf__release(struct tf_batch_buf *bb);
  * Returns 0 or -ENOMEM.
  */
 int tf_batch__encode(const struct tf_batch *b, struct gs_buf *out);
+
+/*
+ * Streaming encoder, for writers: each value goes straight into its
+ * column's varint buffer, so a batch is never held as 64-bit columns.
+ * tf_batch_enc__finish() appends the bytes tf_batch__encode() would write
+ * for the same values.  Per event: tf_batch_enc__event() for its group
+ * (it makes room and keeps base_ts), then one tf_batch_enc_*() per column
+ * of the group, with the column's declared type.
+ */
+struct tf_batch_enc {
+	enum tf_packet_kind kind;
+	int64_t key;               /* cpu or pid; -1: none */
+	uint64_t base_ts, lost_events, period, sample_interval;
+	uint64_t min_ts, max_ts;
+	size_t n[2], cap[2];       /* events and room per group */
+	uint64_t prev_ts[2];
+	uint32_t nondefault;       /* columns (1 << f) with a non-default value */
+	uint8_t *col[TF_BATCH_MAX_FIELDS];  /* column bytes */
+	uint8_t *wp[TF_BATCH_MAX_FIELDS];   /* write position in col[f] */
+};
+
+void tf_batch_enc__init(struct tf_batch_enc *e, enum tf_packet_kind kind,
+			int64_t key);
+
+/*
+ * Start an event of group g at ts: room for it (at most max_events in a
+ * batch), base_ts from the batch's first event.  0 or -ENOMEM / -GS_E_LIMIT.
+ */
+int tf_batch_enc__grow(struct tf_batch_enc *e, int g, size_t max_events);
+
+static inline int tf_batch_enc__event(struct tf_batch_enc *e, int g, uint64_t ts,
+				      size_t max_events)
+{
+	if (e->n[g] >= e->cap[g]) {
+		int err = tf_batch_enc__grow(e, g, max_events);
+
+		if (err)
+			return err;
+	}
+	if (!e->n[0] && !e->n[1]) {
+		e->base_ts = e->prev_ts[0] = e->prev_ts[1] = ts;
+		e->min_ts = e->max_ts = ts;
+	}
+	if (ts < e->min_ts)
+		e->min_ts = ts;
+	if (ts > e->max_ts)
+		e->max_ts = ts;
+	e->n[g]++;
+	return 0;
+}
+
+static inline void tf_batch_enc_ts(struct tf_batch_enc *e, unsigned int f, int g,
+				   uint64_t ts)
+{
+	e->wp[f] = gs_varint_put(e->wp[f], gs_zigzag_enc((int64_t)(ts - e->prev_ts[g])));
+	e->prev_ts[g] = ts;
+}
+
+/* uint64 column whose default is dflt (0 but for CpuSampleBatch.weight) */
+static inline void tf_batch_enc_u64(struct tf_batch_enc *e, unsigned int f,
+				    uint64_t v, uint64_t dflt)
+{
+	e->wp[f] = gs_varint_put(e->wp[f], v);
+	e->nondefault |= (uint32_t)(v != dflt) << f;
+}
+
+static inline void tf_batch_enc_u32(struct tf_batch_enc *e, unsigned int f,
+				    uint32_t v)
+{
+	e->wp[f] = gs_varint_put(e->wp[f], v);
+	e->nondefault |= (uint32_t)(v != 0) << f;
+}
+
+/* int32 and int64 columns: varint of the sign-extended value */
+static inline void tf_batch_enc_i64(struct tf_batch_enc *e, unsigned int f,
+				    int64_t v)
+{
+	e->wp[f] = gs_varint_put(e->wp[f], (uint64_t)v);
+	e->nondefault |= (uint32_t)(v != 0) << f;
+}
+
+static inline void tf_batch_enc_s32(struct tf_batch_enc *e, unsigned int f,
+				    int32_t v)
+{
+	e->wp[f] = gs_varint_put(e->wp[f], ((uint32_t)v << 1) ^ (uint32_t)(v >> 31));
+	e->nondefault |= (uint32_t)(v != 0) << f;
+}
+
+/* Generic form of the above by the column's type (tests, slow paths). */
+void tf_batch_enc__put(struct tf_batch_enc *e, unsigned int f, uint64_t v);
+
+/* Bytes tf_batch_enc__finish() will append. */
+size_t tf_batch_enc__size(const struct tf_batch_enc *e);
+
+/*
+ * Append the batch message body at p (room for tf_batch_enc__size()
+ * bytes), return the end, and empty the batch.
+ */
+uint8_t *tf_batch_enc__finish(struct tf_batch_enc *e, uint8_t *p);
+
+void tf_batch_enc__release(struct tf_batch_enc *e);
 
 /* Group (0 or 1) of field f of kind, or -1 when f is not a column. */
 int tf_batch_field_group(enum tf_packet_kind kind, unsigned int f);

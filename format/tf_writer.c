@@ -20,9 +20,7 @@
 #define MAX_KEYED_CPU 65536 /* batches keyed by cpu: -1 .. 65534 */
 
 struct wbatch {
-	struct tf_batch b;
-	size_t cap[2];     /* capacity of each group's columns */
-	uint64_t min_ts, max_ts;
+	struct tf_batch_enc e;
 };
 
 struct index_entry {
@@ -217,33 +215,53 @@ static int flush_chunk(struct tf_writer *w)
 	return 0;
 }
 
-/* Append scratch as one Packet record with oneof field `kind`. */
-static int append_record(struct tf_writer *w, enum tf_packet_kind kind,
-			 uint64_t events)
+/*
+ * Start a Packet record with oneof field `kind` whose body has `body`
+ * bytes: room for it in the chunk; returns where the body goes, or NULL.
+ */
+static uint8_t *record_begin(struct tf_writer *w, enum tf_packet_kind kind,
+			     size_t body)
 {
-	size_t body = w->scratch.len;
 	size_t pkt = gs_varint_size((uint64_t)kind << 3 | 2) +
 		     gs_varint_size(body) + body;
 	uint8_t *p;
 	int err = gs_buf__reserve(&w->chunk, pkt + 2 * GS_VARINT_MAX);
 
-	if (err)
-		return fail(w, err);
+	if (err) {
+		fail(w, err);
+		return NULL;
+	}
 	p = w->chunk.data + w->chunk.len;
 	*p++ = 0x0a;
 	p = gs_varint_put(p, pkt);
 	p = gs_varint_put(p, (uint64_t)kind << 3 | 2);
-	p = gs_varint_put(p, body);
-	memcpy(p, w->scratch.data, body);
-	p += body;
-	w->st.packet_bytes[kind] += (uint64_t)(p - (w->chunk.data + w->chunk.len));
+	return gs_varint_put(p, body);
+}
+
+/* The record ends at end: account for it, flush a full chunk. */
+static int record_end(struct tf_writer *w, enum tf_packet_kind kind,
+		      uint64_t events, const uint8_t *end)
+{
+	w->st.packet_bytes[kind] += (uint64_t)(end - (w->chunk.data + w->chunk.len));
 	w->st.events[kind] += events;
-	w->chunk.len = (size_t)(p - w->chunk.data);
+	w->chunk.len = (size_t)(end - w->chunk.data);
 	w->chunk_events += events;
 	w->chunk_kinds |= 1u << kind;
 	if (w->chunk.len >= w->o.chunk_bytes)
 		return flush_chunk(w);
 	return 0;
+}
+
+/* Append scratch as one Packet record with oneof field `kind`. */
+static int append_record(struct tf_writer *w, enum tf_packet_kind kind,
+			 uint64_t events)
+{
+	uint8_t *p = record_begin(w, kind, w->scratch.len);
+
+	if (!p)
+		return w->err;
+	memcpy(p, w->scratch.data, w->scratch.len);
+	return record_end(w, kind, events, p + w->scratch.len);
 }
 
 /* ------------------------------------------------------------ interning */
@@ -488,10 +506,12 @@ int tf_writer__intern_stack(struct tf_writer *w, const uint64_t *frames,
 
 /* ------------------------------------------------------------ batches */
 
+/* The batch's body goes straight from its column buffers into the chunk. */
 static int emit_batch(struct tf_writer *w, struct wbatch *wb)
 {
-	struct tf_batch *b = &wb->b;
-	uint64_t n = b->n[0] + b->n[1];
+	struct tf_batch_enc *e = &wb->e;
+	uint64_t n = e->n[0] + e->n[1];
+	uint8_t *p;
 	int err;
 
 	if (!n)
@@ -499,30 +519,26 @@ static int emit_batch(struct tf_writer *w, struct wbatch *wb)
 	err = emit_interns(w);
 	if (err)
 		return err;
-	w->scratch.len = 0;
-	err = tf_batch__encode(b, &w->scratch);
-	if (err)
-		return fail(w, err);
-	if (wb->min_ts < w->chunk_min_ts)
-		w->chunk_min_ts = wb->min_ts;
-	if (wb->max_ts > w->chunk_max_ts)
-		w->chunk_max_ts = wb->max_ts;
-	if (wb->max_ts > w->max_ts)
-		w->max_ts = wb->max_ts;
-	w->lost_events += b->lost_events;
-	b->n[0] = b->n[1] = 0;
-	b->lost_events = 0;
-	return append_record(w, b->kind, n);
+	if (e->min_ts < w->chunk_min_ts)
+		w->chunk_min_ts = e->min_ts;
+	if (e->max_ts > w->chunk_max_ts)
+		w->chunk_max_ts = e->max_ts;
+	if (e->max_ts > w->max_ts)
+		w->max_ts = e->max_ts;
+	w->lost_events += e->lost_events;
+	p = record_begin(w, e->kind, tf_batch_enc__size(e));
+	if (!p)
+		return w->err;
+	p = tf_batch_enc__finish(e, p);
+	return record_end(w, e->kind, n, p);
 }
 
 static struct wbatch *new_batch(enum tf_packet_kind kind, int64_t key)
 {
 	struct wbatch *wb = gs_calloc(1, sizeof(*wb));
 
-	if (wb) {
-		wb->b.kind = kind;
-		wb->b.key = key;
-	}
+	if (wb)
+		tf_batch_enc__init(&wb->e, kind, key);
 	return wb;
 }
 
@@ -574,7 +590,7 @@ static struct wbatch *new_pid_batch(struct tf_writer *w, enum tf_packet_kind kin
 
 	for (size_t i = w->n_by_pid; i-- > 0;) {
 		wb = w->by_pid[i];
-		if (wb->b.kind == kind && wb->b.key == pid)
+		if (wb->e.kind == kind && wb->e.key == pid)
 			return wb;
 	}
 	if (gs_grow(&p, &w->by_pid_cap, sizeof(*w->by_pid), w->n_by_pid + 1,
@@ -598,55 +614,20 @@ static inline struct wbatch *batch_by_pid(struct tf_writer *w,
 {
 	struct wbatch *wb = w->last_pid[kind];
 
-	if (wb && wb->b.key == pid)
+	if (wb && wb->e.key == pid)
 		return wb;
 	wb = new_pid_batch(w, kind, pid);
 	w->last_pid[kind] = wb;
 	return wb;
 }
 
-/* Grow the columns of group g. */
-static int grow_batch(struct tf_writer *w, struct wbatch *wb, int g)
+/* Room for one more event of group g at ts; 0 or the (sticky) error. */
+static inline int batch_event(struct tf_writer *w, struct wbatch *wb, int g,
+			      uint64_t ts)
 {
-	struct tf_batch *b = &wb->b;
-	size_t ncap = wb->cap[g] ? wb->cap[g] * 4 : 64;
+	int err = tf_batch_enc__event(&wb->e, g, ts, w->o.batch_events);
 
-	if (ncap > w->o.batch_events)
-		ncap = w->o.batch_events;
-	for (unsigned int f = 1; f < TF_BATCH_MAX_FIELDS; f++) {
-		void *p;
-
-		if (tf_batch_field_group(b->kind, f) != g)
-			continue;
-		p = gs_realloc(b->col[f], ncap * sizeof(uint64_t));
-		if (!p)
-			return fail(w, -ENOMEM);
-		b->col[f] = p;
-	}
-	wb->cap[g] = ncap;
-	return 0;
-}
-
-/* Make room for one more event of group g; returns its index or -1. */
-static inline long batch_slot(struct tf_writer *w, struct wbatch *wb, int g)
-{
-	struct tf_batch *b = &wb->b;
-
-	if (b->n[g] >= wb->cap[g] && grow_batch(w, wb, g))
-		return -1;
-	if (!b->n[0] && !b->n[1])
-		wb->min_ts = UINT64_MAX, wb->max_ts = 0;
-	return (long)b->n[g]++;
-}
-
-static void batch_ts(struct wbatch *wb, uint64_t ts)
-{
-	if (wb->b.n[0] + wb->b.n[1] == 1)
-		wb->b.base_ts = ts;
-	if (ts < wb->min_ts)
-		wb->min_ts = ts;
-	if (ts > wb->max_ts)
-		wb->max_ts = ts;
+	return err ? fail(w, err) : 0;
 }
 
 static int flush_all(struct tf_writer *w)
@@ -669,7 +650,7 @@ static int event_done(struct tf_writer *w, struct wbatch *wb)
 {
 	int err = 0;
 
-	if (wb->b.n[0] + wb->b.n[1] >= w->o.batch_events)
+	if (wb->e.n[0] + wb->e.n[1] >= w->o.batch_events)
 		err = emit_batch(w, wb);
 	if (!err && (++w->tick & 1023) == 0 &&
 	    w->o.flush_interval_ns != UINT64_MAX &&
@@ -678,113 +659,103 @@ static int event_done(struct tf_writer *w, struct wbatch *wb)
 	return err;
 }
 
-#define COL(wb, f) ((wb)->b.col[f])
-
 int tf_writer__sched_switch(struct tf_writer *w, const struct tf_sched_switch *e)
 {
 	struct wbatch *wb;
-	long i;
 
 	if (w->err)
 		return w->err;
 	wb = batch_by_cpu(w, TF_PKT_SCHED, e->cpu);
-	if (!wb || (i = batch_slot(w, wb, 0)) < 0)
+	if (!wb || batch_event(w, wb, 0, e->ts))
 		return w->err;
-	COL(wb, TF_SW_TS)[i] = e->ts;
-	COL(wb, TF_SW_PREV_TID)[i] = e->prev_tid;
-	COL(wb, TF_SW_PREV_STATE)[i] = (uint64_t)e->prev_state;
-	COL(wb, TF_SW_NEXT_TID)[i] = e->next_tid;
-	COL(wb, TF_SW_NEXT_PRIO)[i] = (uint64_t)(int64_t)e->next_prio;
-	COL(wb, TF_SW_PREV_STACK)[i] = e->prev_stack_id;
-	batch_ts(wb, e->ts);
+	tf_batch_enc_ts(&wb->e, TF_SW_TS, 0, e->ts);
+	tf_batch_enc_u32(&wb->e, TF_SW_PREV_TID, e->prev_tid);
+	tf_batch_enc_i64(&wb->e, TF_SW_PREV_STATE, e->prev_state);
+	tf_batch_enc_u32(&wb->e, TF_SW_NEXT_TID, e->next_tid);
+	tf_batch_enc_i64(&wb->e, TF_SW_NEXT_PRIO, e->next_prio);
+	tf_batch_enc_u64(&wb->e, TF_SW_PREV_STACK, e->prev_stack_id, 0);
 	return event_done(w, wb);
 }
 
 int tf_writer__sched_wakeup(struct tf_writer *w, const struct tf_sched_wakeup *e)
 {
 	struct wbatch *wb;
-	long i;
 
 	if (w->err)
 		return w->err;
 	wb = batch_by_cpu(w, TF_PKT_SCHED, e->cpu);
-	if (!wb || (i = batch_slot(w, wb, 1)) < 0)
+	if (!wb || batch_event(w, wb, 1, e->ts))
 		return w->err;
-	COL(wb, TF_WK_TS)[i] = e->ts;
-	COL(wb, TF_WK_TID)[i] = e->tid;
-	COL(wb, TF_WK_TARGET_CPU)[i] = (uint64_t)(int64_t)e->target_cpu;
-	COL(wb, TF_WK_WAKER_TID)[i] = e->waker_tid;
-	COL(wb, TF_WK_FLAGS)[i] = e->flags;
-	batch_ts(wb, e->ts);
+	tf_batch_enc_ts(&wb->e, TF_WK_TS, 1, e->ts);
+	tf_batch_enc_u32(&wb->e, TF_WK_TID, e->tid);
+	tf_batch_enc_i64(&wb->e, TF_WK_TARGET_CPU, e->target_cpu);
+	tf_batch_enc_u32(&wb->e, TF_WK_WAKER_TID, e->waker_tid);
+	tf_batch_enc_u32(&wb->e, TF_WK_FLAGS, e->flags);
 	return event_done(w, wb);
 }
 
 int tf_writer__cpu_sample(struct tf_writer *w, const struct tf_cpu_sample *e)
 {
 	struct wbatch *wb;
-	long i;
 
 	if (w->err)
 		return w->err;
 	wb = batch_by_cpu(w, TF_PKT_CPU_SAMPLES, e->cpu);
-	if (!wb || (i = batch_slot(w, wb, 0)) < 0)
+	if (!wb || batch_event(w, wb, 0, e->ts))
 		return w->err;
-	if (i == 0)
-		wb->b.period = e->weight;
-	COL(wb, TF_CPU_TS)[i] = e->ts;
-	COL(wb, TF_CPU_TID)[i] = e->tid;
-	COL(wb, TF_CPU_STACK)[i] = e->stack_id;
-	COL(wb, TF_CPU_WEIGHT)[i] = e->weight;
-	COL(wb, TF_CPU_CPU)[i] = 0; /* the batch is per CPU */
-	COL(wb, TF_CPU_GOID)[i] = e->goid;
-	batch_ts(wb, e->ts);
+	if (wb->e.n[0] == 1)
+		wb->e.period = e->weight;
+	tf_batch_enc_ts(&wb->e, TF_CPU_TS, 0, e->ts);
+	tf_batch_enc_u32(&wb->e, TF_CPU_TID, e->tid);
+	tf_batch_enc_u64(&wb->e, TF_CPU_STACK, e->stack_id, 0);
+	tf_batch_enc_u64(&wb->e, TF_CPU_WEIGHT, e->weight, wb->e.period);
+	tf_batch_enc_u32(&wb->e, TF_CPU_CPU, 0); /* the batch is per CPU */
+	tf_batch_enc_u64(&wb->e, TF_CPU_GOID, e->goid, 0);
 	return event_done(w, wb);
 }
 
 int tf_writer__go_event(struct tf_writer *w, const struct tf_go_event *e)
 {
 	struct wbatch *wb;
-	long i;
+	struct tf_batch_enc *b;
 
 	if (w->err)
 		return w->err;
 	wb = batch_by_pid(w, TF_PKT_GO_EVENTS, e->pid);
-	if (!wb || (i = batch_slot(w, wb, 0)) < 0)
+	if (!wb || batch_event(w, wb, 0, e->ts))
 		return w->err;
-	COL(wb, TF_GO_TS)[i] = e->ts;
-	COL(wb, TF_GO_KIND)[i] = e->kind;
-	COL(wb, TF_GO_GOID)[i] = e->goid;
-	COL(wb, TF_GO_FROM)[i] = e->from_state;
-	COL(wb, TF_GO_TO)[i] = e->to_state;
-	COL(wb, TF_GO_REASON)[i] = e->reason_sid;
-	COL(wb, TF_GO_P)[i] = (uint64_t)(int64_t)e->p;
-	COL(wb, TF_GO_M)[i] = e->m;
-	COL(wb, TF_GO_STACK)[i] = e->stack_id;
-	COL(wb, TF_GO_ARG)[i] = e->arg;
-	COL(wb, TF_GO_ARG2)[i] = e->arg2;
-	batch_ts(wb, e->ts);
+	b = &wb->e;
+	tf_batch_enc_ts(b, TF_GO_TS, 0, e->ts);
+	tf_batch_enc_u32(b, TF_GO_KIND, e->kind);
+	tf_batch_enc_u64(b, TF_GO_GOID, e->goid, 0);
+	tf_batch_enc_u32(b, TF_GO_FROM, e->from_state);
+	tf_batch_enc_u32(b, TF_GO_TO, e->to_state);
+	tf_batch_enc_u64(b, TF_GO_REASON, e->reason_sid, 0);
+	tf_batch_enc_s32(b, TF_GO_P, e->p);
+	tf_batch_enc_u64(b, TF_GO_M, e->m, 0);
+	tf_batch_enc_u64(b, TF_GO_STACK, e->stack_id, 0);
+	tf_batch_enc_u64(b, TF_GO_ARG, e->arg, 0);
+	tf_batch_enc_u64(b, TF_GO_ARG2, e->arg2, 0);
 	return event_done(w, wb);
 }
 
 int tf_writer__alloc(struct tf_writer *w, const struct tf_alloc *e)
 {
 	struct wbatch *wb;
-	long i;
 
 	if (w->err)
 		return w->err;
 	wb = batch_by_pid(w, TF_PKT_ALLOCS, e->pid);
-	if (!wb || (i = batch_slot(w, wb, 0)) < 0)
+	if (!wb || batch_event(w, wb, 0, e->ts))
 		return w->err;
-	COL(wb, TF_AL_TS)[i] = e->ts;
-	COL(wb, TF_AL_TID)[i] = e->tid;
-	COL(wb, TF_AL_SIZE)[i] = e->size;
-	COL(wb, TF_AL_TYPE)[i] = e->type_sid;
-	COL(wb, TF_AL_STACK)[i] = e->stack_id;
-	COL(wb, TF_AL_KIND)[i] = e->kind;
-	COL(wb, TF_AL_ADDR)[i] = e->addr;
-	COL(wb, TF_AL_GOID)[i] = e->goid;
-	batch_ts(wb, e->ts);
+	tf_batch_enc_ts(&wb->e, TF_AL_TS, 0, e->ts);
+	tf_batch_enc_u32(&wb->e, TF_AL_TID, e->tid);
+	tf_batch_enc_u64(&wb->e, TF_AL_SIZE, e->size, 0);
+	tf_batch_enc_u64(&wb->e, TF_AL_TYPE, e->type_sid, 0);
+	tf_batch_enc_u64(&wb->e, TF_AL_STACK, e->stack_id, 0);
+	tf_batch_enc_u32(&wb->e, TF_AL_KIND, e->kind);
+	tf_batch_enc_u64(&wb->e, TF_AL_ADDR, e->addr, 0);
+	tf_batch_enc_u64(&wb->e, TF_AL_GOID, e->goid, 0);
 	return event_done(w, wb);
 }
 
@@ -1049,15 +1020,13 @@ void tf_writer__abort(struct tf_writer *w)
 
 			if (!wb)
 				continue;
-			for (int f = 0; f < TF_BATCH_MAX_FIELDS; f++)
-				gs_free(wb->b.col[f]);
+			tf_batch_enc__release(&wb->e);
 			gs_free(wb);
 		}
 		gs_free(w->by_cpu[k]);
 	}
 	for (size_t i = 0; i < w->n_by_pid; i++) {
-		for (int f = 0; f < TF_BATCH_MAX_FIELDS; f++)
-			gs_free(w->by_pid[i]->b.col[f]);
+		tf_batch_enc__release(&w->by_pid[i]->e);
 		gs_free(w->by_pid[i]);
 	}
 	gs_free(w->by_pid);

@@ -1445,3 +1445,71 @@ Test(batch, truncated_at_every_prefix)
 	free(ends);
 	free(o.d);
 }
+
+/*
+ * The writers' streaming encoder writes, value by value, the bytes
+ * tf_batch__encode() writes for the whole batch (base_ts being the first
+ * event's time, as writers set it); the batch is empty afterwards and the
+ * next one reuses the buffers.
+ */
+Test(batch, streaming_encoder_matches_batch_encoder)
+{
+	struct rng r = { 7 };
+	size_t compared = 0, two_groups = 0;
+
+	for (size_t ki = 0; ki < 4; ki++) {
+		enum tf_packet_kind k = kinds[ki];
+		struct tf_batch_enc e;
+
+		tf_batch_enc__init(&e, k, -1);
+		for (int it = 0; it < 300; it++) {
+			struct gs_buf want = GS_BUF_INIT;
+			uint8_t *got, *end;
+			struct tf_batch b;
+			size_t size;
+
+			random_batch(k, &r, &b);
+			if (!b.n[0] && !b.n[1]) {
+				batch_free(&b);
+				continue;
+			}
+			/* group 0 first, then group 1: base_ts is the first event's */
+			b.base_ts = b.n[0] ? b.col[tf_batch_ts_field(k, 0)][0]
+					   : b.col[tf_batch_ts_field(k, 1)][0];
+			cr_assert_eq(tf_batch__encode(&b, &want), 0);
+			e.key = b.key;
+			e.lost_events = b.lost_events;
+			e.period = b.period;
+			e.sample_interval = b.sample_interval;
+			for (int g = 0; g < 2; g++) {
+				for (size_t j = 0; j < b.n[g]; j++) {
+					unsigned int tsf = tf_batch_ts_field(k, g);
+
+					cr_assert_eq(tf_batch_enc__event(&e, g, b.col[tsf][j],
+									 TF_MAX_BATCH_EVENTS), 0);
+					for (unsigned int f = 1; f < TF_BATCH_MAX_FIELDS; f++)
+						if (tf_batch_field_group(k, f) == g)
+							tf_batch_enc__put(&e, f, b.col[f][j]);
+				}
+			}
+			two_groups += b.n[0] && b.n[1];
+			size = tf_batch_enc__size(&e);
+			cr_assert_eq(size, want.len, "kind %d iter %d: size %zu, want %zu",
+				     k, it, size, want.len);
+			got = malloc(size + 1);
+			cr_assert_not_null(got);
+			end = tf_batch_enc__finish(&e, got);
+			cr_assert_eq((size_t)(end - got), want.len);
+			cr_assert_arr_eq(got, want.data, want.len, "kind %d iter %d differs",
+					 k, it);
+			cr_assert_eq(e.n[0] + e.n[1], 0);
+			compared++;
+			free(got);
+			gs_buf__release(&want);
+			batch_free(&b);
+		}
+		tf_batch_enc__release(&e);
+	}
+	cr_assert_gt(compared, 1000);
+	cr_assert_gt(two_groups, 50);
+}
