@@ -74,6 +74,7 @@ static const struct fdesc descs[TF_PKT_ALLOCS + 1][NF] = {
 		[12] = { C_U64, 0, "arg" },
 		[13] = { S_LOST, 0, "lost_events" },
 		[14] = { C_U64, 0, "arg2" },
+		[15] = { C_U32, 0, "kind_flags" }, /* sparse layout, not a column */
 	},
 	[TF_PKT_ALLOCS] = {
 		[1] = { S_KEY_U32, 0, "pid" },
@@ -102,11 +103,16 @@ static bool is_col(const struct fdesc *d)
 	return d && d->type >= C_TS;
 }
 
+static bool is_layout(enum tf_packet_kind kind, unsigned int f)
+{
+	return kind == TF_PKT_GO_EVENTS && f == TF_GO_KIND_FLAGS;
+}
+
 int tf_batch_field_group(enum tf_packet_kind kind, unsigned int f)
 {
 	const struct fdesc *d = desc(kind, f);
 
-	return is_col(d) ? d->group : -1;
+	return is_col(d) && !is_layout(kind, f) ? d->group : -1;
 }
 
 unsigned int tf_batch_ts_field(enum tf_packet_kind kind, int g)
@@ -245,6 +251,120 @@ static int decode_packed(struct tf_batch_buf *bb, unsigned int f, uint8_t type,
 	return 0;
 }
 
+/* The sparse GoEventBatch columns and the flag that gives them a value. */
+static const struct {
+	uint8_t f;
+	uint16_t flag;
+} go_sparse[] = {
+	{ TF_GO_FROM, TF_GOF_TRANS }, { TF_GO_TO, TF_GOF_TRANS },
+	{ TF_GO_REASON, TF_GOF_REASON }, { TF_GO_P, TF_GOF_P },
+	{ TF_GO_M, TF_GOF_M }, { TF_GO_STACK, TF_GOF_STACK },
+	{ TF_GO_ARG, TF_GOF_ARG }, { TF_GO_ARG2, TF_GOF_ARG2 },
+};
+
+/*
+ * Sparse GoEventBatch (gscope.proto): widen kind and every wanted sparse
+ * column to one value per event, each column consuming exactly its values
+ * in event order.  Afterwards cnt[] says n for them, as for a dense batch.
+ */
+static int go_expand(struct tf_batch_buf *bb, size_t *cnt)
+{
+	struct tf_batch *b = &bb->b;
+	size_t n = b->n[0];
+	const uint64_t *kw;
+	uint32_t skip = bb->skip[TF_PKT_GO_EVENTS];
+	uint64_t all = 0;
+	int err;
+
+	if (cnt[TF_GO_KIND_FLAGS] != n || cnt[TF_GO_KIND])
+		return -GS_E_FORMAT;
+	kw = b->col[TF_GO_KIND_FLAGS];
+	for (size_t i = 0; i < n; i++)
+		all |= kw[i];
+	if (all > TF_GOF_ALL)
+		return -GS_E_FORMAT; /* an unknown flag */
+	if (!(skip >> TF_GO_KIND & 1)) {
+		uint64_t *out, any = 0;
+
+		err = col_reserve(bb, TF_GO_KIND, 0, n);
+		if (err)
+			return err;
+		out = b->col[TF_GO_KIND];
+		for (size_t i = 0; i < n; i++)
+			any |= out[i] = kw[i] & TF_GOF_KIND_MASK;
+		b->present[TF_GO_KIND] = any != 0;
+		cnt[TF_GO_KIND] = n;
+	}
+	for (size_t j = 0; j < sizeof(go_sparse) / sizeof(go_sparse[0]); j++) {
+		unsigned int f = go_sparse[j].f, sh = (unsigned int)__builtin_ctz(go_sparse[j].flag);
+		uint64_t *out, *vals, any = 0, prev = 0;
+		size_t c = 0, have = cnt[f];
+		void *tp = bb->tmp;
+
+		if (skip >> f & 1)
+			continue;
+		if (have > n)
+			return -GS_E_FORMAT;
+		/* the values move aside, zero-padded to n + 1, the column widens */
+		err = gs_grow(&tp, &bb->tmp_cap, sizeof(uint64_t), n + 1,
+			      TF_MAX_BATCH_EVENTS + 1);
+		bb->tmp = tp;
+		if (err)
+			return err;
+		vals = bb->tmp;
+		if (have)
+			memcpy(vals, b->col[f], have * sizeof(uint64_t));
+		memset(vals + have, 0, (n + 1 - have) * sizeof(uint64_t));
+		err = col_reserve(bb, f, 0, n);
+		if (err)
+			return err;
+		out = b->col[f];
+		switch (f) {
+		case TF_GO_FROM:
+		case TF_GO_TO: {
+			unsigned int dsh = f == TF_GO_FROM ? 4 : 0;
+
+			for (size_t i = 0; i < n; i++) {
+				uint64_t w = kw[i], fl = w >> sh & 1;
+				uint64_t d = tf_go_default_trans((uint32_t)w) >> dsh & 15;
+				uint64_t v = fl ? vals[c] : d;
+
+				out[i] = v;
+				any |= v;
+				c += fl;
+			}
+			break;
+		}
+		case TF_GO_P:
+		case TF_GO_M: /* absent: the previous event's */
+			for (size_t i = 0; i < n; i++) {
+				uint64_t fl = kw[i] >> sh & 1;
+
+				prev = fl ? vals[c] : prev;
+				out[i] = prev;
+				any |= prev;
+				c += fl;
+			}
+			break;
+		default:
+			for (size_t i = 0; i < n; i++) {
+				uint64_t fl = kw[i] >> sh & 1, v = vals[c] & -fl;
+
+				out[i] = v;
+				any |= v;
+				c += fl;
+			}
+			break;
+		}
+		if (c != have)
+			return -GS_E_FORMAT; /* more or fewer values than flags */
+		b->present[f] = any != 0;
+		cnt[f] = n;
+	}
+	b->present[TF_GO_KIND_FLAGS] = false;
+	return 0;
+}
+
 int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 		     const uint8_t *p, size_t len, size_t *err_at)
 {
@@ -347,12 +467,19 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 		b->n[g] = cnt[tf_batch_ts_field(kind, g)];
 	if (kind != TF_PKT_SCHED)
 		b->n[1] = 0;
+	if (kind == TF_PKT_GO_EVENTS && b->present[TF_GO_KIND_FLAGS]) {
+		err = go_expand(bb, cnt);
+		if (err) {
+			*err_at = len;
+			return err;
+		}
+	}
 	for (unsigned int f = 1; f < NF; f++) {
 		const struct fdesc *d = desc(kind, f);
 		size_t n;
 		uint64_t dflt;
 
-		if (!is_col(d) || (bb->skip[kind] >> f & 1))
+		if (!is_col(d) || (bb->skip[kind] >> f & 1) || is_layout(kind, f))
 			continue;
 		n = b->n[d->group];
 		if (cnt[f] == n) {
@@ -384,6 +511,7 @@ void tf_batch_buf__release(struct tf_batch_buf *bb)
 {
 	for (int f = 0; f < NF; f++)
 		gs_free(bb->b.col[f]);
+	gs_free(bb->tmp);
 	memset(bb, 0, sizeof(*bb));
 }
 
@@ -469,6 +597,8 @@ int tf_batch__encode(const struct tf_batch *b, struct gs_buf *out)
 		if (!d)
 			continue;
 		if (is_col(d)) {
+			if (is_layout(b->kind, f))
+				continue; /* dense layout */
 			err = encode_col(b, f, d, out);
 			if (err)
 				return err;
@@ -562,20 +692,20 @@ void tf_batch_enc__put(struct tf_batch_enc *e, unsigned int f, uint64_t v)
 		tf_batch_enc_ts(e, f, d->group, v);
 		break;
 	case C_U32:
-		tf_batch_enc_u32(e, f, (uint32_t)v);
+		e->nondefault |= tf_batch_enc_u32(e, f, (uint32_t)v);
 		break;
 	case C_I32:
-		tf_batch_enc_i64(e, f, (int32_t)v);
+		e->nondefault |= tf_batch_enc_i64(e, f, (int32_t)v);
 		break;
 	case C_S32:
-		tf_batch_enc_s32(e, f, (int32_t)v);
+		e->nondefault |= tf_batch_enc_s32(e, f, (int32_t)v);
 		break;
 	case C_I64:
-		tf_batch_enc_i64(e, f, (int64_t)v);
+		e->nondefault |= tf_batch_enc_i64(e, f, (int64_t)v);
 		break;
 	default:
-		tf_batch_enc_u64(e, f, v, e->kind == TF_PKT_CPU_SAMPLES &&
-				 f == TF_CPU_WEIGHT ? e->period : 0);
+		e->nondefault |= tf_batch_enc_u64(e, f, v, e->kind == TF_PKT_CPU_SAMPLES &&
+						  f == TF_CPU_WEIGHT ? e->period : 0);
 		break;
 	}
 }

@@ -22,6 +22,8 @@ struct tf_batch_buf {
 	/* per kind, columns (1 << field) the caller does not need: skipped
 	 * without decoding; their col[] and present[] are not meaningful */
 	uint32_t skip[TF_PKT_ALLOCS + 1];
+	uint64_t *tmp;          /* sparse values while a column widens */
+	size_t tmp_cap;
 };
 
 /*
@@ -58,6 +60,8 @@ struct tf_batch_enc {
 	uint64_t min_ts, max_ts;
 	size_t n[2], cap[2];       /* events and room per group */
 	uint64_t prev_ts[2];
+	int32_t go_prev_p;         /* GoEventBatch sparse layout: last p, m */
+	uint64_t go_prev_m;
 	uint32_t nondefault;       /* columns (1 << f) with a non-default value */
 	uint8_t *col[TF_BATCH_MAX_FIELDS];  /* column bytes */
 	uint8_t *wp[TF_BATCH_MAX_FIELDS];   /* write position in col[f] */
@@ -82,6 +86,8 @@ static inline int tf_batch_enc__event(struct tf_batch_enc *e, int g, uint64_t ts
 			return err;
 	}
 	if (!e->n[0] && !e->n[1]) {
+		e->go_prev_p = 0;
+		e->go_prev_m = 0;
 		e->base_ts = e->prev_ts[0] = e->prev_ts[1] = ts;
 		e->min_ts = e->max_ts = ts;
 	}
@@ -93,6 +99,12 @@ static inline int tf_batch_enc__event(struct tf_batch_enc *e, int g, uint64_t ts
 	return 0;
 }
 
+/*
+ * The column writers return the column's bit when the value is not its
+ * default: the caller ORs them into nondefault once per event (byte stores
+ * may alias anything, so a running OR in memory would be a dependency
+ * chain through the store buffer).
+ */
 static inline void tf_batch_enc_ts(struct tf_batch_enc *e, unsigned int f, int g,
 				   uint64_t ts)
 {
@@ -101,33 +113,33 @@ static inline void tf_batch_enc_ts(struct tf_batch_enc *e, unsigned int f, int g
 }
 
 /* uint64 column whose default is dflt (0 but for CpuSampleBatch.weight) */
-static inline void tf_batch_enc_u64(struct tf_batch_enc *e, unsigned int f,
-				    uint64_t v, uint64_t dflt)
+static inline uint32_t tf_batch_enc_u64(struct tf_batch_enc *e, unsigned int f,
+					uint64_t v, uint64_t dflt)
 {
 	e->wp[f] = gs_varint_put(e->wp[f], v);
-	e->nondefault |= (uint32_t)(v != dflt) << f;
+	return (uint32_t)(v != dflt) << f;
 }
 
-static inline void tf_batch_enc_u32(struct tf_batch_enc *e, unsigned int f,
-				    uint32_t v)
+static inline uint32_t tf_batch_enc_u32(struct tf_batch_enc *e, unsigned int f,
+					uint32_t v)
 {
 	e->wp[f] = gs_varint_put(e->wp[f], v);
-	e->nondefault |= (uint32_t)(v != 0) << f;
+	return (uint32_t)(v != 0) << f;
 }
 
 /* int32 and int64 columns: varint of the sign-extended value */
-static inline void tf_batch_enc_i64(struct tf_batch_enc *e, unsigned int f,
-				    int64_t v)
+static inline uint32_t tf_batch_enc_i64(struct tf_batch_enc *e, unsigned int f,
+					int64_t v)
 {
 	e->wp[f] = gs_varint_put(e->wp[f], (uint64_t)v);
-	e->nondefault |= (uint32_t)(v != 0) << f;
+	return (uint32_t)(v != 0) << f;
 }
 
-static inline void tf_batch_enc_s32(struct tf_batch_enc *e, unsigned int f,
-				    int32_t v)
+static inline uint32_t tf_batch_enc_s32(struct tf_batch_enc *e, unsigned int f,
+					int32_t v)
 {
 	e->wp[f] = gs_varint_put(e->wp[f], ((uint32_t)v << 1) ^ (uint32_t)(v >> 31));
-	e->nondefault |= (uint32_t)(v != 0) << f;
+	return (uint32_t)(v != 0) << f;
 }
 
 /* Generic form of the above by the column's type (tests, slow paths). */

@@ -137,8 +137,43 @@ enum {
 enum {
 	TF_GO_TS = 3, TF_GO_KIND = 4, TF_GO_GOID = 5, TF_GO_FROM = 6,
 	TF_GO_TO = 7, TF_GO_REASON = 8, TF_GO_P = 9, TF_GO_M = 10,
-	TF_GO_STACK = 11, TF_GO_ARG = 12, TF_GO_ARG2 = 14,
+	TF_GO_STACK = 11, TF_GO_ARG = 12, TF_GO_ARG2 = 14, TF_GO_KIND_FLAGS = 15,
 };
+
+/* GoEventBatch sparse layout: kind_flags = kind | TF_GOF_* (gscope.proto) */
+enum {
+	TF_GOF_KIND_MASK = 0x3f,
+	TF_GOF_STACK = 1u << 6,
+	TF_GOF_REASON = 1u << 7,
+	TF_GOF_P = 1u << 8,
+	TF_GOF_M = 1u << 9,
+	TF_GOF_TRANS = 1u << 10,
+	TF_GOF_ARG = 1u << 11,
+	TF_GOF_ARG2 = 1u << 12,
+	TF_GOF_ALL = (1u << 13) - 1,
+};
+
+/*
+ * The usual transition of a Go event kind (the sparse layout's default):
+ * from << 4 | to, in Gscope__V1__GoState values (1 runnable, 2 running,
+ * 3 syscall, 4 waiting, 5 dead); 0 for the other kinds.
+ */
+static inline uint8_t tf_go_default_trans(uint32_t kind)
+{
+	static const uint8_t t[TF_GOF_KIND_MASK + 1] = {
+		[1] = 5 << 4 | 1,  /* CREATE: dead -> runnable */
+		[2] = 1 << 4 | 2,  /* START: runnable -> running */
+		[3] = 2 << 4 | 1,  /* STOP: running -> runnable */
+		[4] = 2 << 4 | 4,  /* BLOCK: running -> waiting */
+		[5] = 4 << 4 | 1,  /* UNBLOCK: waiting -> runnable */
+		[6] = 2 << 4 | 3,  /* SYSCALL_BEGIN: running -> syscall */
+		[7] = 3 << 4 | 1,  /* SYSCALL_END: syscall -> runnable */
+		[8] = 2 << 4 | 5,  /* DESTROY: running -> dead */
+		[20] = 2 << 4 | 3, /* SYSCALL_BLOCK: running -> syscall */
+	};
+
+	return t[kind & TF_GOF_KIND_MASK];
+}
 enum {
 	TF_AL_TS = 3, TF_AL_TID = 4, TF_AL_SIZE = 5, TF_AL_TYPE = 6,
 	TF_AL_STACK = 7, TF_AL_KIND = 8, TF_AL_ADDR = 9, TF_AL_GOID = 11,

@@ -662,100 +662,142 @@ static int event_done(struct tf_writer *w, struct wbatch *wb)
 int tf_writer__sched_switch(struct tf_writer *w, const struct tf_sched_switch *e)
 {
 	struct wbatch *wb;
+	struct tf_batch_enc *b;
 
 	if (w->err)
 		return w->err;
 	wb = batch_by_cpu(w, TF_PKT_SCHED, e->cpu);
 	if (!wb || batch_event(w, wb, 0, e->ts))
 		return w->err;
-	tf_batch_enc_ts(&wb->e, TF_SW_TS, 0, e->ts);
-	tf_batch_enc_u32(&wb->e, TF_SW_PREV_TID, e->prev_tid);
-	tf_batch_enc_i64(&wb->e, TF_SW_PREV_STATE, e->prev_state);
-	tf_batch_enc_u32(&wb->e, TF_SW_NEXT_TID, e->next_tid);
-	tf_batch_enc_i64(&wb->e, TF_SW_NEXT_PRIO, e->next_prio);
-	tf_batch_enc_u64(&wb->e, TF_SW_PREV_STACK, e->prev_stack_id, 0);
+	b = &wb->e;
+	tf_batch_enc_ts(b, TF_SW_TS, 0, e->ts);
+	b->nondefault |= tf_batch_enc_u32(b, TF_SW_PREV_TID, e->prev_tid) |
+			 tf_batch_enc_i64(b, TF_SW_PREV_STATE, e->prev_state) |
+			 tf_batch_enc_u32(b, TF_SW_NEXT_TID, e->next_tid) |
+			 tf_batch_enc_i64(b, TF_SW_NEXT_PRIO, e->next_prio) |
+			 tf_batch_enc_u64(b, TF_SW_PREV_STACK, e->prev_stack_id, 0);
 	return event_done(w, wb);
 }
 
 int tf_writer__sched_wakeup(struct tf_writer *w, const struct tf_sched_wakeup *e)
 {
 	struct wbatch *wb;
+	struct tf_batch_enc *b;
 
 	if (w->err)
 		return w->err;
 	wb = batch_by_cpu(w, TF_PKT_SCHED, e->cpu);
 	if (!wb || batch_event(w, wb, 1, e->ts))
 		return w->err;
-	tf_batch_enc_ts(&wb->e, TF_WK_TS, 1, e->ts);
-	tf_batch_enc_u32(&wb->e, TF_WK_TID, e->tid);
-	tf_batch_enc_i64(&wb->e, TF_WK_TARGET_CPU, e->target_cpu);
-	tf_batch_enc_u32(&wb->e, TF_WK_WAKER_TID, e->waker_tid);
-	tf_batch_enc_u32(&wb->e, TF_WK_FLAGS, e->flags);
+	b = &wb->e;
+	tf_batch_enc_ts(b, TF_WK_TS, 1, e->ts);
+	b->nondefault |= tf_batch_enc_u32(b, TF_WK_TID, e->tid) |
+			 tf_batch_enc_i64(b, TF_WK_TARGET_CPU, e->target_cpu) |
+			 tf_batch_enc_u32(b, TF_WK_WAKER_TID, e->waker_tid) |
+			 tf_batch_enc_u32(b, TF_WK_FLAGS, e->flags);
 	return event_done(w, wb);
 }
 
 int tf_writer__cpu_sample(struct tf_writer *w, const struct tf_cpu_sample *e)
 {
 	struct wbatch *wb;
+	struct tf_batch_enc *b;
 
 	if (w->err)
 		return w->err;
 	wb = batch_by_cpu(w, TF_PKT_CPU_SAMPLES, e->cpu);
 	if (!wb || batch_event(w, wb, 0, e->ts))
 		return w->err;
-	if (wb->e.n[0] == 1)
-		wb->e.period = e->weight;
-	tf_batch_enc_ts(&wb->e, TF_CPU_TS, 0, e->ts);
-	tf_batch_enc_u32(&wb->e, TF_CPU_TID, e->tid);
-	tf_batch_enc_u64(&wb->e, TF_CPU_STACK, e->stack_id, 0);
-	tf_batch_enc_u64(&wb->e, TF_CPU_WEIGHT, e->weight, wb->e.period);
-	tf_batch_enc_u32(&wb->e, TF_CPU_CPU, 0); /* the batch is per CPU */
-	tf_batch_enc_u64(&wb->e, TF_CPU_GOID, e->goid, 0);
+	b = &wb->e;
+	if (b->n[0] == 1)
+		b->period = e->weight;
+	tf_batch_enc_ts(b, TF_CPU_TS, 0, e->ts);
+	b->nondefault |= tf_batch_enc_u32(b, TF_CPU_TID, e->tid) |
+			 tf_batch_enc_u64(b, TF_CPU_STACK, e->stack_id, 0) |
+			 tf_batch_enc_u64(b, TF_CPU_WEIGHT, e->weight, b->period) |
+			 tf_batch_enc_u32(b, TF_CPU_CPU, 0) | /* the batch is per CPU */
+			 tf_batch_enc_u64(b, TF_CPU_GOID, e->goid, 0);
 	return event_done(w, wb);
 }
 
+/* Sparse layout (gscope.proto): ts, goid and kind_flags for every event,
+ * the other columns only where the event's value is not the default. */
 int tf_writer__go_event(struct tf_writer *w, const struct tf_go_event *e)
 {
 	struct wbatch *wb;
 	struct tf_batch_enc *b;
+	uint32_t kw = e->kind, nd = 1u << TF_GO_KIND_FLAGS;
+	uint8_t dt = tf_go_default_trans(e->kind);
 
 	if (w->err)
 		return w->err;
+	if (e->kind > TF_GOF_KIND_MASK)
+		return gs_errf(-EINVAL, "%s: go event kind %u out of range", w->path,
+			       e->kind);
 	wb = batch_by_pid(w, TF_PKT_GO_EVENTS, e->pid);
 	if (!wb || batch_event(w, wb, 0, e->ts))
 		return w->err;
 	b = &wb->e;
 	tf_batch_enc_ts(b, TF_GO_TS, 0, e->ts);
-	tf_batch_enc_u32(b, TF_GO_KIND, e->kind);
-	tf_batch_enc_u64(b, TF_GO_GOID, e->goid, 0);
-	tf_batch_enc_u32(b, TF_GO_FROM, e->from_state);
-	tf_batch_enc_u32(b, TF_GO_TO, e->to_state);
-	tf_batch_enc_u64(b, TF_GO_REASON, e->reason_sid, 0);
-	tf_batch_enc_s32(b, TF_GO_P, e->p);
-	tf_batch_enc_u64(b, TF_GO_M, e->m, 0);
-	tf_batch_enc_u64(b, TF_GO_STACK, e->stack_id, 0);
-	tf_batch_enc_u64(b, TF_GO_ARG, e->arg, 0);
-	tf_batch_enc_u64(b, TF_GO_ARG2, e->arg2, 0);
+	nd |= tf_batch_enc_u64(b, TF_GO_GOID, e->goid, 0);
+	if (e->from_state != (unsigned int)(dt >> 4) || e->to_state != (dt & 15u)) {
+		kw |= TF_GOF_TRANS;
+		tf_batch_enc_u32(b, TF_GO_FROM, e->from_state);
+		tf_batch_enc_u32(b, TF_GO_TO, e->to_state);
+		nd |= 1u << TF_GO_FROM | 1u << TF_GO_TO;
+	}
+	if (e->stack_id) {
+		kw |= TF_GOF_STACK;
+		nd |= tf_batch_enc_u64(b, TF_GO_STACK, e->stack_id, 0);
+	}
+	if (e->reason_sid) {
+		kw |= TF_GOF_REASON;
+		nd |= tf_batch_enc_u64(b, TF_GO_REASON, e->reason_sid, 0);
+	}
+	if (e->p != b->go_prev_p) {
+		kw |= TF_GOF_P;
+		tf_batch_enc_s32(b, TF_GO_P, e->p);
+		nd |= 1u << TF_GO_P;
+		b->go_prev_p = e->p;
+	}
+	if (e->m != b->go_prev_m) {
+		kw |= TF_GOF_M;
+		tf_batch_enc_u64(b, TF_GO_M, e->m, 0);
+		nd |= 1u << TF_GO_M;
+		b->go_prev_m = e->m;
+	}
+	if (e->arg) {
+		kw |= TF_GOF_ARG;
+		nd |= tf_batch_enc_u64(b, TF_GO_ARG, e->arg, 0);
+	}
+	if (e->arg2) {
+		kw |= TF_GOF_ARG2;
+		nd |= tf_batch_enc_u64(b, TF_GO_ARG2, e->arg2, 0);
+	}
+	tf_batch_enc_u32(b, TF_GO_KIND_FLAGS, kw);
+	b->nondefault |= nd;
 	return event_done(w, wb);
 }
 
 int tf_writer__alloc(struct tf_writer *w, const struct tf_alloc *e)
 {
 	struct wbatch *wb;
+	struct tf_batch_enc *b;
 
 	if (w->err)
 		return w->err;
 	wb = batch_by_pid(w, TF_PKT_ALLOCS, e->pid);
 	if (!wb || batch_event(w, wb, 0, e->ts))
 		return w->err;
-	tf_batch_enc_ts(&wb->e, TF_AL_TS, 0, e->ts);
-	tf_batch_enc_u32(&wb->e, TF_AL_TID, e->tid);
-	tf_batch_enc_u64(&wb->e, TF_AL_SIZE, e->size, 0);
-	tf_batch_enc_u64(&wb->e, TF_AL_TYPE, e->type_sid, 0);
-	tf_batch_enc_u64(&wb->e, TF_AL_STACK, e->stack_id, 0);
-	tf_batch_enc_u32(&wb->e, TF_AL_KIND, e->kind);
-	tf_batch_enc_u64(&wb->e, TF_AL_ADDR, e->addr, 0);
-	tf_batch_enc_u64(&wb->e, TF_AL_GOID, e->goid, 0);
+	b = &wb->e;
+	tf_batch_enc_ts(b, TF_AL_TS, 0, e->ts);
+	b->nondefault |= tf_batch_enc_u32(b, TF_AL_TID, e->tid) |
+			 tf_batch_enc_u64(b, TF_AL_SIZE, e->size, 0) |
+			 tf_batch_enc_u64(b, TF_AL_TYPE, e->type_sid, 0) |
+			 tf_batch_enc_u64(b, TF_AL_STACK, e->stack_id, 0) |
+			 tf_batch_enc_u32(b, TF_AL_KIND, e->kind) |
+			 tf_batch_enc_u64(b, TF_AL_ADDR, e->addr, 0) |
+			 tf_batch_enc_u64(b, TF_AL_GOID, e->goid, 0);
 	return event_done(w, wb);
 }
 

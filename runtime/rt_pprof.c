@@ -252,7 +252,7 @@ static int add_count(struct rd *rd, const struct pbf *f, size_t *total,
 static int count_sample(struct rd *rd, const struct pbf *sf)
 {
 	const uint8_t *p = sf->data, *end = p + sf->len;
-	size_t nids = 0, nvals = 0, nlabels = 0, k;
+	size_t nids = 0, nvals = 0, nlabels = 0, k = 0;
 	struct pbf f;
 	int err;
 
@@ -320,7 +320,7 @@ static int count_location(struct rd *rd, const struct pbf *lf)
 static int count_field(struct rd *rd, const struct pbf *f)
 {
 	struct counts *n = &rd->n;
-	size_t k;
+	size_t k = 0;
 	int err;
 
 	switch (f->num) {

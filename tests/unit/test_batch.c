@@ -148,6 +148,12 @@ static enum role role_of(const ProtobufCFieldDescriptor *fd)
 	return R_COL;
 }
 
+/* GoEventBatch.kind_flags: the sparse layout's field, not a column */
+static bool is_layout_fd(const ProtobufCFieldDescriptor *fd)
+{
+	return !strcmp(fd->name, "kind_flags");
+}
+
 static int group_of(enum tf_packet_kind k, const ProtobufCFieldDescriptor *fd)
 {
 	return k == TF_PKT_SCHED && !strncmp(fd->name, "wake_", 5);
@@ -321,7 +327,7 @@ static bool oracle(enum tf_packet_kind k, ProtobufCMessage *m, struct tf_batch *
 		size_t n, nf;
 		void *arr;
 
-		if (role_of(fd) != R_COL)
+		if (role_of(fd) != R_COL || is_layout_fd(fd))
 			continue;
 		n = e->n[group_of(k, fd)];
 		nf = *qty(m, fd);
@@ -374,7 +380,7 @@ static void req_batch_eq(const struct tf_batch *got, const struct tf_batch *want
 		unsigned int f = fd->id;
 		size_t n = want->n[group_of(want->kind, fd)];
 
-		if (role_of(fd) != R_COL)
+		if (role_of(fd) != R_COL || is_layout_fd(fd))
 			continue;
 		if (check_present)
 			REQ(got->present[f] == want->present[f],
@@ -421,7 +427,7 @@ static void random_batch(enum tf_packet_kind k, struct rng *r, struct tf_batch *
 		uint64_t mode = below(r, 4);     /* 0 all default, 1 sparse, else random */
 		uint64_t ts = b->base_ts;
 
-		if (role_of(fd) != R_COL)
+		if (role_of(fd) != R_COL || is_layout_fd(fd))
 			continue;
 		c = b->col[fd->id] = malloc((n ? n : 1) * sizeof(uint64_t));
 		for (size_t j = 0; j < n; j++) {
@@ -590,6 +596,7 @@ Test(batch, field_numbers_match_proto)
 		{ TF_PKT_GO_EVENTS, TF_GO_STACK, "stack_id" },
 		{ TF_PKT_GO_EVENTS, TF_GO_ARG, "arg" },
 		{ TF_PKT_GO_EVENTS, TF_GO_ARG2, "arg2" },
+		{ TF_PKT_GO_EVENTS, TF_GO_KIND_FLAGS, "kind_flags" },
 		{ TF_PKT_ALLOCS, TF_AL_TS, "ts_delta" },
 		{ TF_PKT_ALLOCS, TF_AL_TID, "tid" },
 		{ TF_PKT_ALLOCS, TF_AL_SIZE, "size" },
@@ -618,7 +625,8 @@ Test(batch, field_numbers_match_proto)
 		for (unsigned int f = 0; f < 40; f++) {
 			const ProtobufCFieldDescriptor *fd =
 				protobuf_c_message_descriptor_get_field(d, f);
-			bool col = fd && fd->label == PROTOBUF_C_LABEL_REPEATED;
+			bool col = fd && fd->label == PROTOBUF_C_LABEL_REPEATED &&
+				   !is_layout_fd(fd);
 
 			cr_assert_eq(tf_batch_field_group(k, f), col ? group_of(k, fd) : -1,
 				     "kind %d field %u", k, f);
@@ -631,7 +639,7 @@ Test(batch, field_numbers_match_proto)
 						 "kind %d field %u", k, f);
 			else
 				cr_assert_null(tf_batch_field_name(k, f));
-			reps += col;
+			reps += fd && fd->label == PROTOBUF_C_LABEL_REPEATED;
 		}
 		cr_assert_eq(reps, ncols[k], "kind %d", k);
 		cr_assert_eq(tf_batch_ts_field(k, 0), 3);
@@ -678,6 +686,8 @@ Test(batch, hand_encode_unpacks_with_protobuf_c)
 				uint64_t v, want = 0;
 				protobuf_c_boolean h;
 
+				if (is_layout_fd(fd))
+					continue; /* dense layout only */
 				if (ro == R_COL) {
 					size_t nf = *qty(m, fd);
 					void *arr = *arr_of(m, fd);
@@ -764,6 +774,8 @@ static ProtobufCMessage *random_msg(enum tf_packet_kind k, struct rng *r, size_t
 		size_t n = group_of(k, fd) ? n1 : n0;
 		void *arr;
 
+		if (is_layout_fd(fd))
+			continue; /* dense layout only */
 		if (role_of(fd) != R_COL) {
 			uint64_t v;
 
@@ -1242,7 +1254,7 @@ Test(batch, column_length_mismatch)
 		for (unsigned int i = 0; i < d->n_fields; i++) {
 			const ProtobufCFieldDescriptor *fd = &d->fields[i];
 
-			if (role_of(fd) != R_COL)
+			if (role_of(fd) != R_COL || is_layout_fd(fd))
 				continue;
 			for (int delta = -2; delta <= 2; delta++) {
 				size_t n0 = 5, n1 = k == TF_PKT_SCHED ? 3 : 0;
@@ -1512,4 +1524,113 @@ Test(batch, streaming_encoder_matches_batch_encoder)
 	}
 	cr_assert_gt(compared, 1000);
 	cr_assert_gt(two_groups, 50);
+}
+
+/* Pack a GoEventBatch and decode it by hand: the error, batch in *bb. */
+static int sparse_decode(Gscope__V1__GoEventBatch *m, struct tf_batch_buf *bb)
+{
+	size_t len = gscope__v1__go_event_batch__get_packed_size(m), err_at = 0;
+	uint8_t *buf = malloc(len + 1);
+	int err;
+
+	cr_assert_not_null(buf);
+	gscope__v1__go_event_batch__pack(m, buf);
+	err = tf_batch__decode(bb, TF_PKT_GO_EVENTS, buf, len, &err_at);
+	free(buf);
+	return err;
+}
+
+/*
+ * The sparse layout as gscope.proto states it, built with protobuf-c:
+ * defaults, carried p and m, and every way the flags and the column
+ * lengths can disagree.
+ */
+Test(batch, go_sparse_layout_exact)
+{
+	Gscope__V1__GoEventBatch m = GSCOPE__V1__GO_EVENT_BATCH__INIT;
+	int64_t ts[4] = { 0, 10, 5, 7 };
+	uint64_t goid[4] = { 1, 2, 3, 4 };
+	uint32_t kf[4] = {
+		2,                                   /* START, all defaults */
+		4 | TF_GOF_STACK | TF_GOF_REASON | TF_GOF_P,
+		9 | TF_GOF_TRANS | TF_GOF_M | TF_GOF_ARG,
+		5 | TF_GOF_STACK | TF_GOF_ARG2,
+	};
+	uint64_t stack[2] = { 11, 12 }, reason[1] = { 7 }, mm[1] = { 42 };
+	uint64_t arg[1] = { 99 }, arg2[1] = { 5 };
+	int32_t p[1] = { -1 };
+	uint32_t from[1] = { 0 }, to[1] = { 4 }, kind[4] = { 1, 1, 1, 1 };
+	struct tf_batch_buf bb = { 0 };
+	const struct tf_batch *b = &bb.b;
+	static const uint64_t want_kind[4] = { 2, 4, 9, 5 },
+		want_from[4] = { 1, 2, 0, 4 }, want_to[4] = { 2, 4, 4, 1 },
+		want_stack[4] = { 0, 11, 0, 12 }, want_reason[4] = { 0, 7, 0, 0 },
+		want_m[4] = { 0, 0, 42, 42 }, want_arg[4] = { 0, 0, 99, 0 },
+		want_arg2[4] = { 0, 0, 0, 5 }, want_ts[4] = { 100, 110, 115, 122 };
+	static const int64_t want_p[4] = { 0, -1, -1, -1 };
+
+	m.has_pid = m.has_base_ts = 1;
+	m.pid = 3;
+	m.base_ts = 100;
+	m.n_ts_delta = m.n_goid = m.n_kind_flags = 4;
+	m.ts_delta = ts;
+	m.goid = goid;
+	m.kind_flags = kf;
+	m.n_stack_id = 2, m.stack_id = stack;
+	m.n_reason_sid = 1, m.reason_sid = reason;
+	m.n_p = 1, m.p = p;
+	m.n_m = 1, m.m = mm;
+	m.n_from_state = m.n_to_state = 1, m.from_state = from, m.to_state = to;
+	m.n_arg = 1, m.arg = arg;
+	m.n_arg2 = 1, m.arg2 = arg2;
+	cr_assert_eq(sparse_decode(&m, &bb), 0);
+	cr_assert_eq(b->n[0], 4);
+	cr_assert_eq(b->key, 3);
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(b->col[TF_GO_TS][i], want_ts[i], "event %d", i);
+		cr_assert_eq(b->col[TF_GO_KIND][i], want_kind[i], "event %d", i);
+		cr_assert_eq(b->col[TF_GO_GOID][i], goid[i], "event %d", i);
+		cr_assert_eq(b->col[TF_GO_FROM][i], want_from[i], "event %d", i);
+		cr_assert_eq(b->col[TF_GO_TO][i], want_to[i], "event %d", i);
+		cr_assert_eq(b->col[TF_GO_STACK][i], want_stack[i], "event %d", i);
+		cr_assert_eq(b->col[TF_GO_REASON][i], want_reason[i], "event %d", i);
+		cr_assert_eq((int64_t)b->col[TF_GO_P][i], want_p[i], "event %d", i);
+		cr_assert_eq(b->col[TF_GO_M][i], want_m[i], "event %d", i);
+		cr_assert_eq(b->col[TF_GO_ARG][i], want_arg[i], "event %d", i);
+		cr_assert_eq(b->col[TF_GO_ARG2][i], want_arg2[i], "event %d", i);
+	}
+	cr_assert(b->present[TF_GO_KIND] && b->present[TF_GO_STACK]);
+	cr_assert(!b->present[TF_GO_KIND_FLAGS]);
+
+	/* one stack value short, one too many */
+	m.n_stack_id = 1;
+	cr_assert_eq(sparse_decode(&m, &bb), -GS_E_FORMAT);
+	kf[0] |= TF_GOF_STACK;
+	m.n_stack_id = 2;
+	cr_assert_eq(sparse_decode(&m, &bb), -GS_E_FORMAT);
+	kf[0] &= ~(uint32_t)TF_GOF_STACK;
+	/* a transition flag with one of its two columns missing */
+	m.n_to_state = 0;
+	cr_assert_eq(sparse_decode(&m, &bb), -GS_E_FORMAT);
+	m.n_to_state = 1;
+	/* an unknown flag */
+	kf[1] |= 1u << 13;
+	cr_assert_eq(sparse_decode(&m, &bb), -GS_E_FORMAT);
+	kf[1] &= ~(1u << 13);
+	/* kind and kind_flags together */
+	m.n_kind = 4, m.kind = kind;
+	cr_assert_eq(sparse_decode(&m, &bb), -GS_E_FORMAT);
+	m.n_kind = 0;
+	/* kind_flags for fewer events than ts */
+	m.n_kind_flags = 3;
+	cr_assert_eq(sparse_decode(&m, &bb), -GS_E_FORMAT);
+	m.n_kind_flags = 4;
+	/* a skipped column is not checked; the others still are */
+	bb.skip[TF_PKT_GO_EVENTS] = 1u << TF_GO_STACK;
+	m.n_stack_id = 1;
+	cr_assert_eq(sparse_decode(&m, &bb), 0);
+	cr_assert_eq(b->col[TF_GO_ARG][2], 99);
+	m.n_arg = 0;
+	cr_assert_eq(sparse_decode(&m, &bb), -GS_E_FORMAT);
+	tf_batch_buf__release(&bb);
 }
