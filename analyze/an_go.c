@@ -436,18 +436,18 @@ static void gs_del(struct ctx *c, uint32_t pid, uint64_t goid, struct gstate *g)
 	c->last_key = UINT64_MAX; /* the slot may be reused for another goroutine */
 }
 
-static enum an_go_cause cause_of(struct ctx *c, const struct tf_batch *b, size_t i)
+static enum an_go_cause cause_of(struct ctx *c, const struct tf_go_event *e)
 {
 	size_t len;
 	const char *s;
 
-	switch (b->col[TF_GO_KIND][i]) {
+	switch (e->kind) {
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE:
 		return AN_CAUSE_CREATE;
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_UNBLOCK:
 		return AN_CAUSE_UNBLOCK;
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_STOP: {
-		uint64_t sid = b->col[TF_GO_REASON][i];
+		uint64_t sid = e->reason_sid;
 		bool yield;
 
 		if (sid < REASON_CACHE && c->yield_cache[sid])
@@ -465,14 +465,14 @@ static enum an_go_cause cause_of(struct ctx *c, const struct tf_batch *b, size_t
 	}
 }
 
-static int transition(struct ctx *c, const struct tf_batch *b, size_t i)
+static int transition(struct ctx *c, const struct tf_go_event *e)
 {
 	struct an_go *a = c->a;
-	uint32_t pid = (uint32_t)b->key;
-	uint64_t ts = b->col[TF_GO_TS][i], goid = b->col[TF_GO_GOID][i];
-	uint64_t kind = b->col[TF_GO_KIND][i], stack = b->col[TF_GO_STACK][i];
-	unsigned int from = (unsigned int)b->col[TF_GO_FROM][i];
-	unsigned int to = (unsigned int)b->col[TF_GO_TO][i];
+	uint32_t pid = e->pid;
+	uint64_t ts = e->ts, goid = e->goid;
+	uint64_t kind = e->kind, stack = e->stack_id;
+	unsigned int from = e->from_state;
+	unsigned int to = e->to_state;
 	struct gstate *g;
 	uint64_t dur = 0;
 	int err;
@@ -527,7 +527,7 @@ static int transition(struct ctx *c, const struct tf_batch *b, size_t i)
 	}
 	g->agg = 0;
 	if (to == ST_RUNNABLE) {
-		g->cause = (uint8_t)cause_of(c, b, i);
+		g->cause = (uint8_t)cause_of(c, e);
 		if ((a->sections & AN_GO_SCHED) &&
 		    (g->cause == AN_CAUSE_CREATE || g->cause == AN_CAUSE_UNBLOCK)) {
 			err = stack_agg(c, stack, &g->agg);
@@ -536,7 +536,7 @@ static int transition(struct ctx *c, const struct tf_batch *b, size_t i)
 		}
 	}
 	if (to == ST_WAITING && (a->sections & AN_GO_GOROUTINES)) {
-		err = reason_of(c, b->col[TF_GO_REASON][i], &g->reason);
+		err = reason_of(c, e->reason_sid, &g->reason);
 		if (err)
 			return err;
 	}
@@ -544,7 +544,7 @@ static int transition(struct ctx *c, const struct tf_batch *b, size_t i)
 	if (!(a->sections & AN_GO_GOROUTINES) || g->group)
 		;
 	else if (kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE)
-		err = group_from_stack(c, g, b->col[TF_GO_ARG2][i], true);
+		err = group_from_stack(c, g, e->arg2, true);
 	else if (kind != GSCOPE__V1__GO_EVENT_KIND__GO_EV_UNBLOCK)
 		err = group_from_stack(c, g, stack, false);
 	if (err)
@@ -612,16 +612,16 @@ static int stw_kind(struct ctx *c, const char *kind, uint64_t dur)
 	return 0;
 }
 
-static int other_event(struct ctx *c, const struct tf_batch *b, size_t i)
+static int other_event(struct ctx *c, const struct tf_go_event *e)
 {
 	struct an_go *a = c->a;
-	uint64_t ts = b->col[TF_GO_TS][i], arg = b->col[TF_GO_ARG][i];
+	uint64_t ts = e->ts, arg = e->arg;
 	struct gstate *g;
 	size_t len;
 	const char *s;
 	int err = 0;
 
-	switch (b->col[TF_GO_KIND][i]) {
+	switch (e->kind) {
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_GC_BEGIN:
 		return new_cycle(c, arg, ts);
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_GC_END:
@@ -649,7 +649,7 @@ static int other_event(struct ctx *c, const struct tf_batch *b, size_t i)
 		}
 		return 0;
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_STW_BEGIN:
-		s = str_of(c, b->col[TF_GO_REASON][i], &len);
+		s = str_of(c, e->reason_sid, &len);
 		c->stw_kind = arena_str(c, s ? s : "unknown", s ? len : 7);
 		c->stw_start = ts;
 		return c->stw_kind ? 0 : -ENOMEM;
@@ -665,12 +665,12 @@ static int other_event(struct ctx *c, const struct tf_batch *b, size_t i)
 		return err;
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_MARK_ASSIST_BEGIN:
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_MARK_ASSIST_ACTIVE:
-		g = gs_get(c, (uint32_t)b->key, b->col[TF_GO_GOID][i], &err);
+		g = gs_get(c, e->pid, e->goid, &err);
 		if (g)
 			g->assist_since = ts ? ts : 1;
 		return err;
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_MARK_ASSIST_END:
-		g = gs_get(c, (uint32_t)b->key, b->col[TF_GO_GOID][i], &err);
+		g = gs_get(c, e->pid, e->goid, &err);
 		if (!g || !g->assist_since)
 			return err;
 		a->assist_count++;
@@ -686,24 +686,25 @@ static int other_event(struct ctx *c, const struct tf_batch *b, size_t i)
 
 /* ------------------------------------------------------------ packets */
 
-static int go_batch(struct ctx *c, const struct tf_batch *b)
+static int go_batch(struct ctx *c, struct tf_go_cursor *cur)
 {
 	struct an_go *a = c->a;
-	int err = 0;
+	struct tf_go_event e;
+	int err = 0, more;
 
-	for (size_t i = 0; i < b->n[0] && !err; i++) {
-		uint64_t ts = b->col[TF_GO_TS][i];
-
+	while (!err && (more = tf_go_cursor__next(cur, &e)) > 0) {
 		a->events++;
-		if (ts < a->first_ts)
-			a->first_ts = ts;
-		if (ts > a->last_ts)
-			a->last_ts = ts;
-		if (b->col[TF_GO_TO][i] && b->col[TF_GO_GOID][i])
-			err = transition(c, b, i);
+		if (e.ts < a->first_ts)
+			a->first_ts = e.ts;
+		if (e.ts > a->last_ts)
+			a->last_ts = e.ts;
+		if (e.to_state && e.goid)
+			err = transition(c, &e);
 		else
-			err = other_event(c, b, i);
+			err = other_event(c, &e);
 	}
+	if (!err && more < 0)
+		err = tf_reader__go_failed(c->r);
 	return err;
 }
 
@@ -828,10 +829,13 @@ static int run(struct ctx *c, const char *path)
 	err = tf_reader__open(path, &c->r);
 	if (err)
 		return err;
-	/* P and M are not used; the start stack (arg2) only by goroutines */
-	tf_reader__skip_columns(c->r, TF_PKT_GO_EVENTS,
-				1u << TF_GO_P | 1u << TF_GO_M |
-				(c->a->sections & AN_GO_GOROUTINES ? 0 : 1u << TF_GO_ARG2));
+	/* P and M are not used; the start stack (arg2) only by goroutines,
+	 * arg (GC sequence, heap sizes) by gc and goroutines (GC overlap) */
+	tf_reader__go_cursor(c->r, 1u << TF_GO_GOID | 1u << TF_GO_FROM | 1u << TF_GO_TO |
+			     1u << TF_GO_STACK | 1u << TF_GO_REASON |
+			     (c->a->sections & (AN_GO_GC | AN_GO_GOROUTINES) ?
+			      1u << TF_GO_ARG : 0) |
+			     (c->a->sections & AN_GO_GOROUTINES ? 1u << TF_GO_ARG2 : 0));
 	while ((err = tf_reader__next(c->r, &pkt)) > 0) {
 		if (!c->gen_valid || pkt.generation != c->gen) {
 			c->gen = pkt.generation;
@@ -843,7 +847,7 @@ static int run(struct ctx *c, const char *path)
 		}
 		err = 0;
 		if (pkt.kind == TF_PKT_GO_EVENTS)
-			err = go_batch(c, pkt.batch);
+			err = go_batch(c, pkt.go);
 		else if (pkt.kind == TF_PKT_SCHED_TRACE)
 			err = sched_trace(c, pkt.msg->sched_trace);
 		else if (pkt.kind == TF_PKT_GC_CYCLE)

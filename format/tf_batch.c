@@ -467,6 +467,7 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 		b->n[g] = cnt[tf_batch_ts_field(kind, g)];
 	if (kind != TF_PKT_SCHED)
 		b->n[1] = 0;
+	b->present[TF_GO_KIND_FLAGS] = cnt[TF_GO_KIND_FLAGS] > 0; /* empty: absent */
 	if (kind == TF_PKT_GO_EVENTS && b->present[TF_GO_KIND_FLAGS]) {
 		err = go_expand(bb, cnt);
 		if (err) {
@@ -816,4 +817,125 @@ void tf_batch_enc__release(struct tf_batch_enc *e)
 	for (unsigned int f = 0; f < NF; f++)
 		gs_free(e->col[f]);
 	memset(e, 0, sizeof(*e));
+}
+
+/* ------------------------------------------------------------ go cursor */
+
+int tf_go_cursor__init(struct tf_go_cursor *c, const uint8_t *body, size_t len,
+		       uint32_t want, size_t *err_at)
+{
+	const uint8_t *p = body, *end = body + len;
+
+	memset(c, 0, sizeof(*c));
+	c->key = -1;
+	c->want = want | 1u << TF_GO_TS | 1u << TF_GO_KIND | 1u << TF_GO_KIND_FLAGS;
+	while (p < end) {
+		const uint8_t *fstart = p;
+		const struct fdesc *d;
+		uint64_t tag, v;
+		unsigned int f, wt;
+
+		p = gs_varint_get(p, end, &tag);
+		if (!p || tag >> 3 == 0 || tag >> 3 > 536870911u)
+			goto bad;
+		f = tag >> 3 < NF ? (unsigned int)(tag >> 3) : 0;
+		wt = tag & 7;
+		d = f ? desc(TF_PKT_GO_EVENTS, f) : NULL;
+		if (!d) {
+			p = skip_field(p, end, wt);
+			if (!p)
+				goto bad;
+			continue;
+		}
+		if (is_col(d)) {
+			if (wt != 2 || c->s[f])
+				return -EAGAIN; /* unpacked or in pieces */
+			p = gs_varint_get(p, end, &v);
+			if (!p || v > (uint64_t)(end - p))
+				goto bad;
+			c->s[f] = p;
+			c->e[f] = p + v;
+			p += v;
+			continue;
+		}
+		if (wt != 0 || !(p = gs_varint_get(p, end, &v)))
+			goto bad;
+		switch (d->type) {
+		case S_KEY_U32:
+			c->key = (uint32_t)v;
+			break;
+		case S_BASE:
+			c->base_ts = v;
+			break;
+		case S_LOST:
+			c->lost_events = v;
+			break;
+		default:
+			break;
+		}
+		continue;
+bad:
+		*err_at = (size_t)(fstart - body);
+		return -GS_E_FORMAT;
+	}
+	/* an empty packed column is an absent one */
+	for (unsigned int f = 0; f < NF; f++)
+		if (c->s[f] && c->s[f] == c->e[f] && f != TF_GO_TS)
+			c->s[f] = c->e[f] = NULL;
+	c->sparse = c->s[TF_GO_KIND_FLAGS] != NULL;
+	if (c->sparse && c->s[TF_GO_KIND]) {
+		*err_at = (size_t)(c->s[TF_GO_KIND] - body);
+		return -GS_E_FORMAT; /* kind and kind_flags */
+	}
+	if (!c->s[TF_GO_TS])
+		c->s[TF_GO_TS] = c->e[TF_GO_TS] = body; /* no events */
+	c->ts = c->base_ts;
+	return 0;
+}
+
+void tf_go_cursor__init_batch(struct tf_go_cursor *c, const struct tf_batch *b,
+			      uint32_t want)
+{
+	memset(c, 0, sizeof(*c));
+	c->b = b;
+	c->key = b->key;
+	c->base_ts = b->base_ts;
+	c->lost_events = b->lost_events;
+	c->want = want | 1u << TF_GO_TS | 1u << TF_GO_KIND;
+}
+
+int tf_go_cursor__next_batch(struct tf_go_cursor *c, struct tf_go_event *ev)
+{
+	const struct tf_batch *b = c->b;
+	size_t i = c->i;
+
+#define COLV(f) ((c->want >> (f) & 1) ? b->col[f][i] : 0)
+	if (i >= b->n[0])
+		return 0;
+	c->i++;
+	ev->ts = b->col[TF_GO_TS][i];
+	ev->pid = (uint32_t)b->key;
+	ev->kind = (uint32_t)b->col[TF_GO_KIND][i];
+	ev->goid = COLV(TF_GO_GOID);
+	ev->from_state = (uint32_t)COLV(TF_GO_FROM);
+	ev->to_state = (uint32_t)COLV(TF_GO_TO);
+	ev->reason_sid = COLV(TF_GO_REASON);
+	ev->p = (int32_t)COLV(TF_GO_P);
+	ev->m = COLV(TF_GO_M);
+	ev->stack_id = COLV(TF_GO_STACK);
+	ev->arg = COLV(TF_GO_ARG);
+	ev->arg2 = COLV(TF_GO_ARG2);
+#undef COLV
+	return 1;
+}
+
+int tf_go_cursor__end(struct tf_go_cursor *c)
+{
+	for (unsigned int f = 0; f < NF; f++) {
+		if ((c->want >> f & 1) && c->s[f] && c->s[f] != c->e[f]) {
+			c->bad = c->s[f]; /* more values than events or flags */
+			return -GS_E_FORMAT;
+		}
+	}
+	return 0;
 }

@@ -11,6 +11,7 @@
 #ifndef TF_BATCH_H
 #define TF_BATCH_H
 
+#include "base/gs_err.h"
 #include "base/gs_mem.h"
 #include "base/gs_varint.h"
 #include "format/tf_format.h"
@@ -155,6 +156,127 @@ size_t tf_batch_enc__size(const struct tf_batch_enc *e);
 uint8_t *tf_batch_enc__finish(struct tf_batch_enc *e, uint8_t *p);
 
 void tf_batch_enc__release(struct tf_batch_enc *e);
+
+/*
+ * A GoEventBatch read event by event straight from its bytes, in either
+ * layout: no column is widened, and fields not in `want` (bits 1 << TF_GO_*;
+ * ts and kind always) are not decoded and read as 0.  For analyses that walk
+ * every event once.  tf_go_cursor__init() returns -EAGAIN for a valid
+ * but non-canonical encoding (a column split in pieces or unpacked): then
+ * decode with tf_batch__decode() and use tf_go_cursor__init_batch().
+ */
+struct tf_go_cursor {
+	const uint8_t *s[TF_BATCH_MAX_FIELDS];  /* stream position; NULL absent */
+	const uint8_t *e[TF_BATCH_MAX_FIELDS];  /* stream end */
+	const uint8_t *bad;        /* where a malformed value starts */
+	const struct tf_batch *b;  /* decoded batch (init_batch), else NULL */
+	size_t i;                  /* next event of b */
+	uint32_t want;
+	bool sparse;
+	int64_t key;               /* pid; -1 if unset */
+	uint64_t base_ts, lost_events, ts;
+	int32_t p;                 /* sparse layout: carried p and m */
+	uint64_t m;
+};
+
+/* 0, -EAGAIN (see above) or -GS_E_FORMAT with *err_at in body. */
+int tf_go_cursor__init(struct tf_go_cursor *c, const uint8_t *body, size_t len,
+		       uint32_t want, size_t *err_at);
+
+/* Over a batch decoded by tf_batch__decode() (borrowed). */
+void tf_go_cursor__init_batch(struct tf_go_cursor *c, const struct tf_batch *b,
+			      uint32_t want);
+
+/* The slow paths of tf_go_cursor__next(). */
+int tf_go_cursor__next_batch(struct tf_go_cursor *c, struct tf_go_event *ev);
+int tf_go_cursor__end(struct tf_go_cursor *c);
+
+#define TF_GO_CURSOR_GET_(c, f, v)                                          \
+	do {                                                                  \
+		const uint8_t *q_ = gs_varint_get((c)->s[f], (c)->e[f], &(v)); \
+		if (!q_) {                                                    \
+			(c)->bad = (c)->s[f];                                 \
+			return -GS_E_FORMAT;                                  \
+		}                                                             \
+		(c)->s[f] = q_;                                               \
+	} while (0)
+
+/* A column with one value per event, or none (all 0). */
+#define TF_GO_CURSOR_DENSE_(c, f, dst, type)                                \
+	do {                                                                  \
+		uint64_t v_ = 0;                                              \
+		if (((c)->want >> (f) & 1) && (c)->s[f])                      \
+			TF_GO_CURSOR_GET_(c, f, v_);                          \
+		(dst) = (type)v_;                                             \
+	} while (0)
+
+/* A sparse column: a value when the event's flag is set. */
+#define TF_GO_CURSOR_SPARSE_(c, f, kw, flag, dst, type)                     \
+	do {                                                                  \
+		uint64_t v_ = 0;                                              \
+		if (((kw) & (flag)) && ((c)->want >> (f) & 1))                \
+			TF_GO_CURSOR_GET_(c, f, v_);                          \
+		(dst) = (type)v_;                                             \
+	} while (0)
+
+/* Next event into *ev: 1, 0 after the last (all wanted columns used up
+ * exactly), or -GS_E_FORMAT (c->bad says where). */
+static inline int tf_go_cursor__next(struct tf_go_cursor *c, struct tf_go_event *ev)
+{
+	uint64_t v, kw;
+
+	if (c->b)
+		return tf_go_cursor__next_batch(c, ev);
+	if (c->s[TF_GO_TS] == c->e[TF_GO_TS])
+		return tf_go_cursor__end(c);
+	TF_GO_CURSOR_GET_(c, TF_GO_TS, v);
+	c->ts += (uint64_t)gs_zigzag_dec(v);
+	ev->ts = c->ts;
+	ev->pid = (uint32_t)c->key;
+	if (!c->sparse) {
+		TF_GO_CURSOR_DENSE_(c, TF_GO_KIND, ev->kind, uint32_t);
+		TF_GO_CURSOR_DENSE_(c, TF_GO_GOID, ev->goid, uint64_t);
+		TF_GO_CURSOR_DENSE_(c, TF_GO_FROM, ev->from_state, uint32_t);
+		TF_GO_CURSOR_DENSE_(c, TF_GO_TO, ev->to_state, uint32_t);
+		TF_GO_CURSOR_DENSE_(c, TF_GO_REASON, ev->reason_sid, uint64_t);
+		TF_GO_CURSOR_DENSE_(c, TF_GO_P, v, uint64_t);
+		ev->p = (int32_t)((uint32_t)v >> 1 ^ -((uint32_t)v & 1));
+		TF_GO_CURSOR_DENSE_(c, TF_GO_M, ev->m, uint64_t);
+		TF_GO_CURSOR_DENSE_(c, TF_GO_STACK, ev->stack_id, uint64_t);
+		TF_GO_CURSOR_DENSE_(c, TF_GO_ARG, ev->arg, uint64_t);
+		TF_GO_CURSOR_DENSE_(c, TF_GO_ARG2, ev->arg2, uint64_t);
+		return 1;
+	}
+	TF_GO_CURSOR_GET_(c, TF_GO_KIND_FLAGS, kw);
+	if (kw > TF_GOF_ALL) {
+		c->bad = c->s[TF_GO_KIND_FLAGS] - 1;
+		return -GS_E_FORMAT;
+	}
+	ev->kind = (uint32_t)(kw & TF_GOF_KIND_MASK);
+	TF_GO_CURSOR_DENSE_(c, TF_GO_GOID, ev->goid, uint64_t);
+	if (kw & TF_GOF_TRANS) {
+		TF_GO_CURSOR_SPARSE_(c, TF_GO_FROM, kw, TF_GOF_TRANS, ev->from_state, uint32_t);
+		TF_GO_CURSOR_SPARSE_(c, TF_GO_TO, kw, TF_GOF_TRANS, ev->to_state, uint32_t);
+	} else {
+		uint8_t dt = tf_go_default_trans(ev->kind);
+
+		ev->from_state = dt >> 4;
+		ev->to_state = dt & 15;
+	}
+	TF_GO_CURSOR_SPARSE_(c, TF_GO_STACK, kw, TF_GOF_STACK, ev->stack_id, uint64_t);
+	TF_GO_CURSOR_SPARSE_(c, TF_GO_REASON, kw, TF_GOF_REASON, ev->reason_sid, uint64_t);
+	if ((kw & TF_GOF_P) && (c->want >> TF_GO_P & 1)) {
+		TF_GO_CURSOR_GET_(c, TF_GO_P, v);
+		c->p = (int32_t)((uint32_t)v >> 1 ^ -((uint32_t)v & 1));
+	}
+	ev->p = c->p;
+	if ((kw & TF_GOF_M) && (c->want >> TF_GO_M & 1))
+		TF_GO_CURSOR_GET_(c, TF_GO_M, c->m);
+	ev->m = c->m;
+	TF_GO_CURSOR_SPARSE_(c, TF_GO_ARG, kw, TF_GOF_ARG, ev->arg, uint64_t);
+	TF_GO_CURSOR_SPARSE_(c, TF_GO_ARG2, kw, TF_GOF_ARG2, ev->arg2, uint64_t);
+	return 1;
+}
 
 /* Group (0 or 1) of field f of kind, or -1 when f is not a column. */
 int tf_batch_field_group(enum tf_packet_kind kind, unsigned int f);

@@ -46,6 +46,9 @@ struct tf_reader {
 	struct gs_arena pkt_arena; /* cold packets, reset per packet */
 	ProtobufCAllocator pkt_alloc;
 	struct tf_batch_buf batch;
+	struct tf_go_cursor go;    /* Go event batches as a cursor */
+	uint32_t go_want;
+	bool go_cursor;
 
 	struct gs_arena meta_arena; /* header and index */
 	ProtobufCAllocator meta_alloc;
@@ -562,6 +565,20 @@ int tf_reader__next(struct tf_reader *r, struct tf_packet *pkt)
 			pkt->generation = r->ch.generation;
 			pkt->chunk_raw_len = r->ch.raw_len;
 			pkt->chunk_stored_len = r->ch.stored_len;
+			if (pkt->kind == TF_PKT_GO_EVENTS && r->go_cursor) {
+				size_t err_at = 0;
+
+				err = tf_go_cursor__init(&r->go, body, body_len, r->go_want,
+							 &err_at);
+				if (err == -GS_E_FORMAT)
+					return bad_packet(r, (size_t)(body - r->payload) + err_at,
+							  "malformed batch");
+				if (!err) {
+					pkt->go = &r->go;
+					return 1;
+				}
+				/* not canonical: decode it, then walk the columns */
+			}
 			if (tf_packet_kind_is_batch(pkt->kind)) {
 				size_t err_at = 0;
 
@@ -575,6 +592,11 @@ int tf_reader__next(struct tf_reader *r, struct tf_packet *pkt)
 							  "batch over the event limit" :
 							  "malformed batch");
 				pkt->batch = &r->batch.b;
+				if (pkt->kind == TF_PKT_GO_EVENTS && r->go_cursor) {
+					tf_go_cursor__init_batch(&r->go, pkt->batch, r->go_want);
+					pkt->go = &r->go;
+					pkt->batch = NULL;
+				}
 				return 1;
 			}
 			if (pkt->kind == TF_PKT_NONE)
@@ -727,6 +749,19 @@ void tf_reader__skip_columns(struct tf_reader *r, enum tf_packet_kind kind,
 		return;
 	mask &= ~(1u << tf_batch_ts_field(kind, 0) | 1u << tf_batch_ts_field(kind, 1));
 	r->batch.skip[kind] = mask;
+}
+
+void tf_reader__go_cursor(struct tf_reader *r, uint32_t want)
+{
+	r->go_cursor = true;
+	r->go_want = want | 1u << TF_GO_TS | 1u << TF_GO_KIND;
+	/* for the non-canonical batches decoded the slow way */
+	r->batch.skip[TF_PKT_GO_EVENTS] = ~r->go_want & ~(1u << TF_GO_KIND_FLAGS);
+}
+
+int tf_reader__go_failed(struct tf_reader *r)
+{
+	return bad_packet(r, (size_t)(r->go.bad - r->payload), "malformed batch");
 }
 
 const Gscope__V1__TraceHeader *tf_reader__header(const struct tf_reader *r)

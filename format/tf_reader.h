@@ -18,6 +18,7 @@
 #ifndef TF_READER_H
 #define TF_READER_H
 
+#include "format/tf_batch.h"
 #include "format/tf_format.h"
 
 struct tf_losses {
@@ -37,7 +38,8 @@ struct tf_packet {
 	uint64_t chunk_offset;     /* file offset of its chunk header */
 	uint32_t chunk_seq, generation;
 	uint32_t chunk_raw_len, chunk_stored_len;
-	const struct tf_batch *batch;    /* batch kinds */
+	const struct tf_batch *batch;    /* batch kinds (but see go) */
+	struct tf_go_cursor *go;         /* GoEventBatch, after tf_reader__go_cursor() */
 	const Gscope__V1__Packet *msg;   /* other kinds */
 };
 
@@ -64,6 +66,15 @@ int tf_reader__next(struct tf_reader *r, struct tf_packet *pkt);
  */
 void tf_reader__skip_columns(struct tf_reader *r, enum tf_packet_kind kind,
 			     uint32_t mask);
+
+/*
+ * Deliver GoEventBatch packets as a cursor (pkt->go, pkt->batch NULL) over
+ * the fields in want (1 << TF_GO_*): the fastest way through every Go
+ * event.  When tf_go_cursor__next() fails, tf_reader__go_failed() logs
+ * where (file, chunk, offset) and returns the error.
+ */
+void tf_reader__go_cursor(struct tf_reader *r, uint32_t want);
+int tf_reader__go_failed(struct tf_reader *r);
 
 /* The trace header, or NULL if its chunk was lost. */
 const Gscope__V1__TraceHeader *tf_reader__header(const struct tf_reader *r);

@@ -649,6 +649,57 @@ Test(batch, field_numbers_match_proto)
 	cr_assert_null(tf_batch_field_name(TF_PKT_PROCESS, 1));
 }
 
+/*
+ * The Go event cursor over bytes reads what tf_batch__decode() reads, field
+ * for field (all fields, then only some); -EAGAIN only for non-canonical
+ * encodings, which the cursor then walks as a decoded batch.  Returns
+ * whether the bytes were canonical.
+ */
+static bool cursor_matches_decode(const uint8_t *p, size_t len, const char *ctx)
+{
+	struct tf_batch_buf bb = { 0 };
+	const struct tf_batch *b = &bb.b;
+	bool canonical = false;
+	size_t err_at = 0;
+
+	cr_assert_eq(tf_batch__decode(&bb, TF_PKT_GO_EVENTS, p, len, &err_at), 0, "%s", ctx);
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t want = pass ? 1u << TF_GO_STACK | 1u << TF_GO_M : UINT32_MAX;
+		struct tf_go_cursor c;
+		struct tf_go_event e;
+		size_t i = 0;
+		int rc = tf_go_cursor__init(&c, p, len, want, &err_at);
+
+		REQ(rc == 0 || rc == -EAGAIN, "%s: cursor init %d", ctx, rc);
+		canonical = rc == 0;
+		if (rc == -EAGAIN)
+			tf_go_cursor__init_batch(&c, b, want);
+		REQ(c.key == b->key && c.base_ts == b->base_ts, "%s: key/base", ctx);
+		while ((rc = tf_go_cursor__next(&c, &e)) > 0) {
+			REQ(i < b->n[0], "%s: more events than %zu", ctx, b->n[0]);
+			REQ(e.ts == b->col[TF_GO_TS][i] && e.kind == (uint32_t)b->col[TF_GO_KIND][i] &&
+			    e.stack_id == b->col[TF_GO_STACK][i] && e.m == b->col[TF_GO_M][i],
+			    "%s: event %zu differs", ctx, i);
+			if (!pass)
+				REQ(e.goid == b->col[TF_GO_GOID][i] &&
+				    e.from_state == (uint32_t)b->col[TF_GO_FROM][i] &&
+				    e.to_state == (uint32_t)b->col[TF_GO_TO][i] &&
+				    e.reason_sid == b->col[TF_GO_REASON][i] &&
+				    e.p == (int32_t)b->col[TF_GO_P][i] &&
+				    e.arg == b->col[TF_GO_ARG][i] && e.arg2 == b->col[TF_GO_ARG2][i],
+				    "%s: event %zu differs", ctx, i);
+			else
+				REQ(e.goid == 0 && e.reason_sid == 0 && e.arg == 0,
+				    "%s: unwanted field decoded", ctx);
+			i++;
+		}
+		REQ(rc == 0 && i == b->n[0], "%s: %zu events, want %zu (rc %d)", ctx, i,
+		    b->n[0], rc);
+	}
+	tf_batch_buf__release(&bb);
+	return canonical;
+}
+
 /* (a) hand encode -> protobuf-c unpack, value by value; canonical bytes. */
 Test(batch, hand_encode_unpacks_with_protobuf_c)
 {
@@ -675,6 +726,9 @@ Test(batch, hand_encode_unpacks_with_protobuf_c)
 			cr_assert_eq(gs_buf__append(&out, "junk", 4), 0);
 			cr_assert_eq(tf_batch__encode(&b, &out), 0);
 			cr_assert_arr_eq(out.data, "junk", 4);
+			if (k == TF_PKT_GO_EVENTS)
+				cr_assert(cursor_matches_decode(out.data + 4, out.len - 4, ctx),
+					  "%s: canonical bytes not taken by the cursor", ctx);
 			copy = dup_exact(out.data + 4, out.len - 4);
 			m = unpack_kind(k, copy, out.len - 4);
 			cr_assert_not_null(m, "%s: protobuf-c cannot unpack", ctx);
@@ -1108,6 +1162,7 @@ Test(batch, noncanonical_encodings_decode_the_same)
 	struct rng r = { 3 };
 	struct tf_batch_buf bb = { 0 };
 	struct obuf o = { 0 }, canon = { 0 }, re = { 0 };
+	size_t noncanon = 0;
 
 	for (size_t ki = 0; ki < 4; ki++) {
 		enum tf_packet_kind k = kinds[ki];
@@ -1142,6 +1197,8 @@ Test(batch, noncanonical_encodings_decode_the_same)
 				}
 				/* the hand decoder reads them as protobuf-c does */
 				cr_assert_eq(check_bytes(&bb, k, o.d, o.n, ctx), 0);
+				if (k == TF_PKT_GO_EVENTS)
+					noncanon += !cursor_matches_decode(o.d, o.n, ctx);
 				if (!modes[mi].high_bits) {
 					cr_assert(oracle(k, m, &want));
 					REQ(tf_batch__decode(&bb, k, copy, o.n, &err_at) == 0,
@@ -1155,6 +1212,7 @@ Test(batch, noncanonical_encodings_decode_the_same)
 			}
 		}
 	}
+	cr_assert_gt(noncanon, 100); /* the cursor fell back, and read the same */
 	tf_batch_buf__release(&bb);
 	free(o.d);
 	free(canon.d);
@@ -1526,16 +1584,44 @@ Test(batch, streaming_encoder_matches_batch_encoder)
 	cr_assert_gt(two_groups, 50);
 }
 
-/* Pack a GoEventBatch and decode it by hand: the error, batch in *bb. */
+/*
+ * Pack a GoEventBatch and decode it by hand: the error, batch in *bb.  The
+ * cursor must agree: the same events, or an error at init, in an event or
+ * at the end.
+ */
 static int sparse_decode(Gscope__V1__GoEventBatch *m, struct tf_batch_buf *bb)
 {
-	size_t len = gscope__v1__go_event_batch__get_packed_size(m), err_at = 0;
+	size_t len = gscope__v1__go_event_batch__get_packed_size(m), err_at = 0, i = 0;
 	uint8_t *buf = malloc(len + 1);
-	int err;
+	uint32_t want = ~bb->skip[TF_PKT_GO_EVENTS];
+	struct tf_go_cursor c;
+	struct tf_go_event e;
+	int err, cerr;
 
 	cr_assert_not_null(buf);
 	gscope__v1__go_event_batch__pack(m, buf);
 	err = tf_batch__decode(bb, TF_PKT_GO_EVENTS, buf, len, &err_at);
+	cerr = tf_go_cursor__init(&c, buf, len, want, &err_at);
+	while (!cerr && (cerr = tf_go_cursor__next(&c, &e)) > 0) {
+		if (err) { /* the cursor finds the fault when it gets there */
+			cerr = 0;
+			continue;
+		}
+		cr_assert_lt(i, bb->b.n[0]);
+		cr_assert_eq(e.kind, bb->b.col[TF_GO_KIND][i]);
+		cr_assert_eq(e.goid, bb->b.col[TF_GO_GOID][i]);
+		if (want >> TF_GO_STACK & 1)
+			cr_assert_eq(e.stack_id, bb->b.col[TF_GO_STACK][i]);
+		cr_assert_eq(e.m, bb->b.col[TF_GO_M][i]);
+		cr_assert_eq(e.p, (int32_t)bb->b.col[TF_GO_P][i]);
+		cr_assert_eq(e.from_state, bb->b.col[TF_GO_FROM][i]);
+		cr_assert_eq(e.arg, bb->b.col[TF_GO_ARG][i]);
+		i++;
+		cerr = 0;
+	}
+	if (cerr < 0)
+		cr_assert(c.bad == NULL || (c.bad >= buf && c.bad <= buf + len));
+	cr_assert_eq(cerr, err, "cursor %d, decoder %d", cerr, err);
 	free(buf);
 	return err;
 }
