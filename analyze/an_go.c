@@ -33,7 +33,12 @@ struct gstate {
 	uint32_t agg;           /* pprof stack aggregate + 1; 0 = not counted */
 	uint8_t state, cause, reason;
 	bool known;             /* since is meaningful */
+	bool live;              /* not on the free list */
 };
+
+/* goids are small and dense (the runtime hands them out in order): the
+ * first process's goids below this index an array, the rest a hash map */
+#define DENSE_GOIDS (1u << 22)
 
 struct ctx {
 	struct an_go *a;
@@ -41,9 +46,11 @@ struct ctx {
 	uint32_t gen;
 	bool gen_valid;
 
-	struct gs_u64map gmap;  /* (pid, goid) -> index into gs */
-	uint64_t last_key;      /* one-entry cache in front of gmap */
-	uint32_t last_idx;
+	uint32_t *dense;        /* goid -> index + 1 into gs, for dense_pid */
+	size_t dense_cap;
+	uint32_t dense_pid;
+	bool dense_set;
+	struct gs_u64map gmap;  /* other (pid, goid) -> index into gs */
 	struct gstate *gs;
 	size_t ngs, gs_cap;
 	uint32_t *free_gs;
@@ -280,42 +287,72 @@ static uint64_t gkey(uint32_t pid, uint64_t goid)
 	return goid ^ ((uint64_t)pid << 48);
 }
 
+/* The dense array's slot for (pid, goid), grown to reach it, or NULL. */
+static uint32_t *dense_slot(struct ctx *c, uint32_t pid, uint64_t goid, int *err)
+{
+	if (!c->dense_set) {
+		c->dense_pid = pid;
+		c->dense_set = true;
+	}
+	if (pid != c->dense_pid || goid >= DENSE_GOIDS)
+		return NULL;
+	if (goid >= c->dense_cap) {
+		size_t old = c->dense_cap;
+		void *p = c->dense;
+
+		*err = gs_grow(&p, &c->dense_cap, sizeof(uint32_t), (size_t)goid + 1,
+			       DENSE_GOIDS);
+		c->dense = p;
+		if (*err)
+			return NULL;
+		memset(c->dense + old, 0, (c->dense_cap - old) * sizeof(uint32_t));
+	}
+	return &c->dense[goid];
+}
+
 static struct gstate *gs_get(struct ctx *c, uint32_t pid, uint64_t goid, int *err)
 {
+	uint32_t *dslot;
 	uint64_t *slot;
 	bool added;
 	uint32_t idx;
 
 	*err = 0;
-	if (c->last_key == gkey(pid, goid) && c->last_idx < c->ngs)
-		return &c->gs[c->last_idx];
-	slot = gs_u64map__get(&c->gmap, gkey(pid, goid));
-	if (slot) {
-		c->last_key = gkey(pid, goid);
-		c->last_idx = (uint32_t)*slot;
-		return &c->gs[*slot];
+	if (pid == c->dense_pid && goid < c->dense_cap && c->dense[goid])
+		return &c->gs[c->dense[goid] - 1];
+	dslot = dense_slot(c, pid, goid, err);
+	if (*err)
+		return NULL;
+	if (!dslot) {
+		slot = gs_u64map__get(&c->gmap, gkey(pid, goid));
+		if (slot)
+			return &c->gs[*slot];
 	}
 	if (c->nfree) {
-		idx = c->free_gs[--c->nfree];
+		idx = c->free_gs[c->nfree - 1];
 	} else {
 		void *p = c->gs;
 
 		*err = gs_grow(&p, &c->gs_cap, sizeof(*c->gs), c->ngs + 1,
-			       UINT32_MAX);
+			       UINT32_MAX - 1);
 		c->gs = p;
 		if (*err)
 			return NULL;
-		idx = (uint32_t)c->ngs++;
+		idx = (uint32_t)c->ngs;
 	}
-	slot = gs_u64map__put(&c->gmap, gkey(pid, goid), idx, &added);
-	if (!slot) {
+	if (dslot) {
+		*dslot = idx + 1;
+	} else if (!gs_u64map__put(&c->gmap, gkey(pid, goid), idx, &added)) {
 		*err = -ENOMEM;
 		return NULL;
 	}
+	if (c->nfree)
+		c->nfree--;
+	else
+		c->ngs++;
 	memset(&c->gs[idx], 0, sizeof(c->gs[idx]));
+	c->gs[idx].live = true;
 	c->a->goroutines++;
-	c->last_key = gkey(pid, goid);
-	c->last_idx = idx;
 	return &c->gs[idx];
 }
 
@@ -432,8 +469,11 @@ static void gs_del(struct ctx *c, uint32_t pid, uint64_t goid, struct gstate *g)
 	} else {
 		c->free_gs = p;
 	}
-	gs_u64map__del(&c->gmap, gkey(pid, goid));
-	c->last_key = UINT64_MAX; /* the slot may be reused for another goroutine */
+	g->live = false;
+	if (pid == c->dense_pid && goid < c->dense_cap)
+		c->dense[goid] = 0;
+	else
+		gs_u64map__del(&c->gmap, gkey(pid, goid));
 }
 
 static enum an_go_cause cause_of(struct ctx *c, const struct tf_go_event *e)
@@ -796,13 +836,10 @@ static int finish(struct ctx *c)
 	int err = 0;
 
 	/* goroutines still alive: their current state lasts until the end */
-	for (size_t i = 0; i < c->gmap.cap && !err; i++) {
-		struct gstate *g;
+	for (size_t i = 0; i < c->ngs && !err; i++) {
+		struct gstate *g = &c->gs[i];
 
-		if (!c->gmap.slots[i].used)
-			continue;
-		g = &c->gs[c->gmap.slots[i].val];
-		if (!g->known)
+		if (!g->live || !g->known)
 			continue;
 		if (a->last_ts > g->since) {
 			account(c, g, a->last_ts - g->since);
@@ -863,8 +900,7 @@ static int run(struct ctx *c, const char *path)
 
 int an_go__compute(const char *path, unsigned int sections, struct an_go **out)
 {
-	struct ctx c = { .open_cycle = -1, .after_cycle = -1, .goal_cycle = -1,
-			 .last_key = UINT64_MAX };
+	struct ctx c = { .open_cycle = -1, .after_cycle = -1, .goal_cycle = -1 };
 	struct an_go *a = gs_calloc(1, sizeof(*a));
 	int err = -ENOMEM;
 
@@ -890,6 +926,7 @@ int an_go__compute(const char *path, unsigned int sections, struct an_go **out)
 	err = run(&c, path);
 out:
 	gs_u64map__release(&c.gmap);
+	gs_free(c.dense);
 	gs_free(c.gs);
 	gs_free(c.free_gs);
 	gs_intern__release(&c.aggs);

@@ -6,9 +6,9 @@
 # format) and Go 1.23 (v2 format), then runs both tools REPS times each,
 # interleaved, and prints the median CPU time (user+sys) and peak RSS of
 # each, their ratios, and gscope's events per CPU-second.
-#   usage: bench/gotrace.sh [REPS]        (default 3; run from the repo root)
+#   usage: bench/gotrace.sh [REPS]        (default 5; run from the repo root)
 set -euo pipefail
-REPS=${1:-3}
+REPS=${1:-5}
 OUT=build/bench/gotrace
 GOFIX=build/gofix
 mkdir -p "$OUT" "$GOFIX/cache"
@@ -48,20 +48,21 @@ make_trace() { # version -> trace path (>= 20 MB)
 	echo "$t"
 }
 
-# run CMD...: prints "cpu_seconds peak_kib"
+# run CMD...: prints "cpu_seconds peak_kib" (wait4 rusage, microseconds;
+# /usr/bin/time rounds to 10 ms, too coarse for gscope's runs)
+CPUTIME=$OUT/cputime
+if [ ! -x "$CPUTIME" ] || [ bench/cputime.c -nt "$CPUTIME" ]; then
+	${CC:-cc} -O2 -Wall -Wextra -o "$CPUTIME" bench/cputime.c
+fi
 measure() {
-	local f
-	f=$(mktemp)
-	/usr/bin/time -f '%U %S %M' -o "$f" "$@" >/dev/null 2>&1
-	awk '{ printf "%.3f %d\n", $1 + $2, $3 }' "$f"
-	rm -f "$f"
+	"$CPUTIME" "$@"
 }
 
 gscope_run() { # trace -> "cpu peak"
 	local a b
 	a=$(measure "$GSCOPE" import "$1" -o "$OUT/b.gst")
 	b=$(measure "$GSCOPE" analyze --section sched "$OUT/b.gst")
-	echo "$a $b" | awk '{ printf "%.3f %d\n", $1 + $3, ($2 > $4 ? $2 : $4) }'
+	echo "$a $b" | awk '{ printf "%.4f %d\n", $1 + $3, ($2 > $4 ? $2 : $4) }'
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
