@@ -23,12 +23,12 @@ struct imp {
 	uint64_t gen_bytes;    /* file bytes when the .gst generation began */
 	uint64_t events;
 	const struct rt_goimport_opts *o;
-	/* decoder strings are stable per generation: cache pointer -> sid */
+	/* decoder strings do not change within a generation (rt_gotrace.h):
+	 * the pointer and length stand for the bytes */
 	struct {
 		const char *s;
 		size_t len;
 		uint64_t sid;
-		char copy[48]; /* the pointer alone is not proof of the bytes */
 	} scache[256];
 };
 
@@ -46,17 +46,15 @@ static int intern_str(struct imp *im, const char *s, size_t len, uint64_t *id)
 		*id = 0;
 		return 0;
 	}
-	if (im->scache[h].s == s && im->scache[h].len == len &&
-	    !memcmp(im->scache[h].copy, s, len)) {
+	if (im->scache[h].s == s && im->scache[h].len == len) {
 		*id = im->scache[h].sid;
 		return 0;
 	}
 	err = tf_writer__intern_string(im->w, s, len, id);
-	if (!err && len <= sizeof(im->scache[h].copy)) {
+	if (!err) {
 		im->scache[h].s = s;
 		im->scache[h].len = len;
 		im->scache[h].sid = *id;
-		memcpy(im->scache[h].copy, s, len);
 	}
 	return err;
 }

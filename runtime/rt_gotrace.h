@@ -59,7 +59,9 @@
  *   LABEL           g, str = label
  *
  * Strings (str, str2, frame func and file) are not NUL-terminated: use the
- * lengths.  START carries no stack; the new goroutine's start stack is in
+ * lengths.  They point into the input or into static storage, so their
+ * bytes stay the same until the next generation callback: a sink may
+ * cache by pointer and length.  START carries no stack; the new goroutine's start stack is in
  * CREATE's arg2.  STW_END repeats the kind of the STW it closes.  A stack
  * id referenced but never defined is announced once with 0 frames.
  *
@@ -85,7 +87,7 @@ struct rt_go_event {
 	uint64_t m;         /* v1: M id given by the P's ProcStart; v2: thread id */
 	uint64_t stack;     /* decoder stack id, 0 = none */
 	uint64_t arg, arg2;
-	const char *str;    /* borrowed until the callback returns; NULL = none */
+	const char *str;    /* stable for the generation (above); NULL = none */
 	size_t str_len;
 	const char *str2;
 	size_t str2_len;

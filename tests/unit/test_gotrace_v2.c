@@ -94,7 +94,34 @@ struct chk {
 	uint64_t bad; /* first offending event index + 1 */
 	char why[256];
 	int stop_after; /* sink error after this many events (0 = never) */
+	struct {        /* strings seen this generation, to check they stay */
+		const char *p;
+		size_t len;
+		uint64_t h;
+	} seen[64];
+	size_t nseen;
 };
+
+static uint64_t fnv(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* rt_gotrace.h: a string's bytes do not change within a generation. */
+static void chk_str(struct chk *c, const char *p, size_t len)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < c->nseen; i++)
+		if (c->seen[i].p == p && c->seen[i].len == len)
+			return;
+	if (c->nseen < 64)
+		c->seen[c->nseen++] = (__typeof__(c->seen[0])){ p, len, fnv(p, len) };
+}
 
 static void chk_bad(struct chk *c, const char *fmt, ...)
 {
@@ -135,10 +162,19 @@ static int chk_stack(void *ctx, uint64_t id, const struct rt_go_frame *f, size_t
 	return 0;
 }
 
+static void chk_seen_still(struct chk *c)
+{
+	for (size_t i = 0; i < c->nseen; i++)
+		if (fnv(c->seen[i].p, c->seen[i].len) != c->seen[i].h)
+			chk_bad(c, "string %zu changed within its generation", i);
+}
+
 static int chk_gen(void *ctx, uint64_t gen)
 {
 	struct chk *c = ctx;
 
+	chk_seen_still(c);
+	c->nseen = 0;
 	if (c->ngens && gen <= c->gen)
 		chk_bad(c, "generation %llu after %llu", (ull)gen, (ull)c->gen);
 	c->gen = gen;
@@ -193,6 +229,10 @@ static int chk_event(void *ctx, const struct rt_go_event *e)
 		c->kinds[e->kind]++;
 	if ((!e->str && e->str_len) || (!e->str2 && e->str2_len))
 		chk_bad(c, "string length without a string");
+	chk_str(c, e->str, e->str_len);
+	chk_str(c, e->str2, e->str2_len);
+	if ((c->n & 1023) == 0)
+		chk_seen_still(c);
 	st = chk_g(c, e->g);
 	if (e->kind == K(STATUS)) {
 		*st = e->to;
@@ -235,9 +275,12 @@ static int decode(const uint8_t *data, size_t len, struct chk *c,
 		  struct rt_gotrace_stats *st)
 {
 	struct rt_go_sink sink = { c, chk_stack, chk_gen, chk_event, chk_sample };
+	int err;
 
 	last_msg[0] = 0;
-	return rt_gotrace_v2__decode(data, len, "t", &sink, st);
+	err = rt_gotrace_v2__decode(data, len, "t", &sink, st);
+	chk_seen_still(c);
+	return err;
 }
 
 /* ------------------------------------------------------------ corpus files */
