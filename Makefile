@@ -46,7 +46,7 @@ OPT ?= -O2
 BASE_CFLAGS := -std=gnu11 -g $(OPT) -D_GNU_SOURCE -DGSCOPE_VERSION='"$(VERSION)"' \
 	-I. -I$(GEN) $(SANFLAGS) -MMD -MP
 CFLAGS_ALL := $(BASE_CFLAGS) $(WARNINGS) $(CFLAGS)
-LDLIBS := -lbpf -lelf -lz -lzstd -lprotobuf-c -lpthread -lm -ldl
+LDLIBS := -lbpf -lelf -lz -lzstd -llz4 -lprotobuf-c -lpthread -lm -ldl
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 
 ifeq ($(V),1)
@@ -176,7 +176,7 @@ $(FUZZ_OUT)/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(FUZZ_OUT)/gen/format/gscope.pb-
 		$(wildcard base/*.h format/*.h runtime/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) \
-		$(FUZZ_OUT)/gen/format/gscope.pb-c.c -lzstd -lz -lprotobuf-c -lpthread -lm
+		$(FUZZ_OUT)/gen/format/gscope.pb-c.c -lzstd -llz4 -lz -lprotobuf-c -lpthread -lm
 
 fuzz-build: $(FUZZ_BINS)
 

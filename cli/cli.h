@@ -58,4 +58,11 @@ void cli_warn_losses(const char *path, const struct tf_losses *l);
 /* Exit code for a negative library error. */
 int cli_exit_code(int err);
 
+/* --compress CODEC for commands that write traces: "lz4", "zstd",
+ * "zstd:LEVEL" (1-19) or "none" into wo; 0 or -1 for an unknown one. */
+#define CLI_COMPRESS_HELP \
+	"chunk compression: lz4 (default, fastest), zstd[:LEVEL] (files about a third smaller), none"
+struct tf_writer_opts;
+int cli_parse_compress(const char *arg, struct tf_writer_opts *wo);
+
 #endif

@@ -15,6 +15,7 @@
 static const struct cli_opt import_opts[] = {
 	{ "output", 'o', "OUT.gst", "write the trace here (required)" },
 	{ "pid", 'p', "PID", "record the events of the first input under this pid (default 1, then 2, ...)" },
+	{ "compress", 'c', "CODEC", CLI_COMPRESS_HELP },
 	{ NULL },
 };
 
@@ -69,6 +70,11 @@ static int run_import(const struct cli_cmd *cmd, int argc, char **argv)
 		case 'p':
 			if (gs_parse_u64(optarg, 0, UINT32_MAX, &pid))
 				return cli_usage_error(cmd, "bad pid '%s'", optarg);
+			break;
+		case 'c':
+			if (cli_parse_compress(optarg, &wo))
+				return cli_usage_error(cmd, "bad compression '%s' (lz4, zstd[:1-19], none)",
+						       optarg);
 			break;
 		case 'h':
 			cli_help(stdout, cmd);

@@ -27,12 +27,13 @@ static const struct cli_opt record_opts[] = {
 	{ "duration", 'd', "DURATION", "how long to trace with --go-trace (default 5s; e.g. 500ms, 10s, 1m)" },
 	{ "schedtrace", OPT_SCHEDTRACE, "MS", "schedtrace period for --godebug (default 1000)" },
 	{ "output", 'o', "OUT.gst", "output trace (default gscope.gst)" },
+	{ "compress", 'c', "CODEC", CLI_COMPRESS_HELP },
 	{ NULL },
 };
 
-static int record_go_trace(const char *url, uint64_t duration, const char *out)
+static int record_go_trace(const char *url, uint64_t duration, const char *out,
+			   struct tf_writer_opts wo)
 {
-	struct tf_writer_opts wo = { .flags = TF_WRITER_ATOMIC };
 	struct gs_buf body = GS_BUF_INIT;
 	struct rt_goimport_opts o = { .pid = 0, .source = url };
 	struct tf_header th;
@@ -65,13 +66,12 @@ out:
 }
 
 static int record_godebug(char **argv, uint64_t schedtrace_ms, const char *out,
-			  int *status)
+			  const struct tf_writer_opts *wo, int *status)
 {
 	struct col_godebug_opts o = {
 		.argv = argv, .schedtrace_ms = (unsigned int)schedtrace_ms,
 		.passthrough_fd = STDERR_FILENO,
 	};
-	struct tf_writer_opts wo = { 0 };
 	struct tf_header th;
 	struct tf_writer *w;
 	int err;
@@ -79,7 +79,7 @@ static int record_godebug(char **argv, uint64_t schedtrace_ms, const char *out,
 	err = tf_header__init_host(&th, GSCOPE_VERSION);
 	err = err ?: tf_header__add_attr(&th, "command", argv[0]);
 	if (!err)
-		err = tf_writer__open(out, &wo, &th.h, &w);
+		err = tf_writer__open(out, wo, &th.h, &w);
 	tf_header__release(&th);
 	if (err)
 		return err;
@@ -100,6 +100,7 @@ static int run_record(const struct cli_cmd *cmd, int argc, char **argv)
 {
 	const char *url = NULL, *out = "gscope.gst";
 	uint64_t duration = 5000000000ull, schedtrace = 1000;
+	struct tf_writer_opts wo = { 0 };
 	bool godebug = false;
 	int c, err, status = 0;
 
@@ -124,6 +125,11 @@ static int run_record(const struct cli_cmd *cmd, int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
+		case 'c':
+			if (cli_parse_compress(optarg, &wo))
+				return cli_usage_error(cmd, "bad compression '%s' (lz4, zstd[:1-19], none)",
+						       optarg);
+			break;
 		case 'h':
 			cli_help(stdout, cmd);
 			return EXIT_OK;
@@ -136,11 +142,12 @@ static int run_record(const struct cli_cmd *cmd, int argc, char **argv)
 	if (url) {
 		if (optind != argc)
 			return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-		return cli_exit_code(record_go_trace(url, duration, out));
+		wo.flags |= TF_WRITER_ATOMIC;
+		return cli_exit_code(record_go_trace(url, duration, out, wo));
 	}
 	if (optind >= argc)
 		return cli_usage_error(cmd, "--godebug needs a command: gscope record --godebug -- CMD ARGS");
-	err = record_godebug(argv + optind, schedtrace, out, &status);
+	err = record_godebug(argv + optind, schedtrace, out, &wo, &status);
 	if (err)
 		return status == 126 || status == 127 ? status : cli_exit_code(err);
 	return status;

@@ -5,7 +5,9 @@
 
 #include "base/gs_err.h"
 #include "cli/cli.h"
+#include "base/gs_parse.h"
 #include "format/tf_reader.h"
+#include "format/tf_writer.h"
 
 #define MAX_OPTS 32
 
@@ -99,4 +101,22 @@ void cli_warn_losses(const char *path, const struct tf_losses *l)
 	if (l->truncated)
 		fprintf(stderr, "gscope: warning: %s: truncated: the last %llu bytes are an incomplete chunk\n",
 			path, (unsigned long long)l->truncated_bytes);
+}
+
+int cli_parse_compress(const char *arg, struct tf_writer_opts *wo)
+{
+	uint64_t level = 1;
+
+	if (!strcmp(arg, "lz4")) {
+		wo->compress = TF_COMPRESS_LZ4;
+	} else if (!strcmp(arg, "none")) {
+		wo->compress = TF_COMPRESS_NONE;
+	} else if (!strncmp(arg, "zstd", 4) &&
+		   (!arg[4] || (arg[4] == ':' && !gs_parse_u64(arg + 5, 1, 19, &level)))) {
+		wo->compress = TF_COMPRESS_ZSTD;
+		wo->zstd_level = (int)level;
+	} else {
+		return -1;
+	}
+	return 0;
 }

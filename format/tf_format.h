@@ -67,6 +67,7 @@ enum tf_chunk_type {
 enum tf_codec {
 	TF_CODEC_NONE = 0,
 	TF_CODEC_ZSTD = 1,
+	TF_CODEC_LZ4 = 2,  /* LZ4 block format, one block per payload */
 };
 
 enum tf_chunk_flags {

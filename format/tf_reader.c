@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <lz4.h>
 #include <zstd.h>
 
 #include "base/gs_crc32c.h"
@@ -210,6 +211,22 @@ static int load_payload(struct tf_reader *r, const struct tf_chunk_hdr *h,
 				       h->raw_len);
 		r->payload = r->raw_buf.data;
 		r->payload_len = n;
+	} else if (h->codec == TF_CODEC_LZ4) {
+		int n;
+
+		r->raw_buf.len = 0;
+		err = gs_buf__reserve(&r->raw_buf, h->raw_len ? h->raw_len : 1);
+		if (err)
+			return err;
+		n = LZ4_decompress_safe((const char *)stored, (char *)r->raw_buf.data,
+					(int)h->stored_len, (int)h->raw_len);
+		if (n < 0 || (uint32_t)n != h->raw_len)
+			return gs_errf(-GS_E_COMPRESS,
+				       "%s: chunk %u at offset %llu: lz4 payload does not decompress to %u bytes",
+				       r->name, h->seq, (unsigned long long)off,
+				       h->raw_len);
+		r->payload = r->raw_buf.data;
+		r->payload_len = (size_t)n;
 	} else {
 		return gs_errf(-GS_E_FORMAT, "%s: chunk %u at offset %llu: unknown codec %u",
 			       r->name, h->seq, (unsigned long long)off, h->codec);
@@ -565,6 +582,7 @@ int tf_reader__next(struct tf_reader *r, struct tf_packet *pkt)
 			pkt->generation = r->ch.generation;
 			pkt->chunk_raw_len = r->ch.raw_len;
 			pkt->chunk_stored_len = r->ch.stored_len;
+			pkt->chunk_codec = r->ch.codec;
 			if (pkt->kind == TF_PKT_GO_EVENTS && r->go_cursor) {
 				size_t err_at = 0;
 

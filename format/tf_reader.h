@@ -38,6 +38,7 @@ struct tf_packet {
 	uint64_t chunk_offset;     /* file offset of its chunk header */
 	uint32_t chunk_seq, generation;
 	uint32_t chunk_raw_len, chunk_stored_len;
+	uint8_t chunk_codec;       /* enum tf_codec */
 	const struct tf_batch *batch;    /* batch kinds (but see go) */
 	struct tf_go_cursor *go;         /* GoEventBatch, after tf_reader__go_cursor() */
 	const Gscope__V1__Packet *msg;   /* other kinds */

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lz4.h>
 #include <zstd.h>
 
 #include "base/gs_crc32c.h"
@@ -142,7 +143,7 @@ static int write_chunk(struct tf_writer *w, uint8_t type, uint16_t flags,
 	if (raw_len > TF_MAX_CHUNK_BYTES)
 		return fail(w, gs_errf(-GS_E_LIMIT, "%s: chunk of %zu bytes over limit",
 				       w->path, raw_len));
-	if (w->o.zstd_level >= 0 && raw_len > 64) {
+	if (w->o.compress == TF_COMPRESS_ZSTD && raw_len > 64) {
 		size_t bound = ZSTD_compressBound(raw_len), z;
 		int err = gs_buf__reserve(&w->zbuf, bound);
 
@@ -157,6 +158,22 @@ static int write_chunk(struct tf_writer *w, uint8_t type, uint16_t flags,
 			payload = w->zbuf.data;
 			stored = z;
 			h.codec = TF_CODEC_ZSTD;
+		}
+	} else if (w->o.compress == TF_COMPRESS_LZ4 && raw_len > 64) {
+		int bound = LZ4_compressBound((int)raw_len), z;
+		int err = gs_buf__reserve(&w->zbuf, (size_t)bound);
+
+		if (err)
+			return fail(w, err);
+		z = LZ4_compress_default((const char *)raw, (char *)w->zbuf.data,
+					 (int)raw_len, bound);
+		if (z <= 0)
+			return fail(w, gs_errf(-GS_E_COMPRESS, "%s: lz4 compression failed",
+					       w->path));
+		if ((size_t)z < raw_len) {
+			payload = w->zbuf.data;
+			stored = (size_t)z;
+			h.codec = TF_CODEC_LZ4;
 		}
 	}
 	h.stored_len = (uint32_t)stored;
@@ -908,6 +925,8 @@ int tf_writer__open(const char *path, const struct tf_writer_opts *opts,
 		w->o.batch_events = TF_MAX_BATCH_EVENTS;
 	if (!w->o.zstd_level)
 		w->o.zstd_level = 1;
+	if (w->o.zstd_level < 0 || w->o.compress > TF_COMPRESS_NONE)
+		w->o.compress = TF_COMPRESS_NONE;
 	if (!w->o.flush_interval_ns)
 		w->o.flush_interval_ns = 1000000000u;
 	w->chunk_min_ts = UINT64_MAX;
@@ -931,10 +950,12 @@ int tf_writer__open(const char *path, const struct tf_writer_opts *opts,
 		snprintf(w->tmp_path, n, "%s.tmp.%d", path, (int)getpid());
 		target = w->tmp_path;
 	}
-	w->cctx = ZSTD_createCCtx();
-	if (!w->cctx) {
-		err = -ENOMEM;
-		goto err_out;
+	if (w->o.compress == TF_COMPRESS_ZSTD) {
+		w->cctx = ZSTD_createCCtx();
+		if (!w->cctx) {
+			err = -ENOMEM;
+			goto err_out;
+		}
 	}
 	w->fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0) {

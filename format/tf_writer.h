@@ -27,10 +27,22 @@ enum tf_writer_flags {
 	TF_WRITER_ATOMIC = 1 << 0,
 };
 
+/*
+ * Chunk compression.  LZ4 (the default) compresses about twice and
+ * decompresses about three times as fast as zstd level 1; zstd files are
+ * about a third smaller.
+ */
+enum tf_writer_compress {
+	TF_COMPRESS_LZ4 = 0,
+	TF_COMPRESS_ZSTD,
+	TF_COMPRESS_NONE,
+};
+
 struct tf_writer_opts {
 	size_t chunk_bytes;         /* raw payload per chunk; 0 = 512 KiB */
 	size_t batch_events;        /* events per batch packet; 0 = 4096 */
-	int zstd_level;             /* 0 = 1; < 0 = store uncompressed */
+	enum tf_writer_compress compress;
+	int zstd_level;             /* zstd: 0 = 1; < 0 = store uncompressed */
 	uint64_t flush_interval_ns; /* 0 = 1 s; UINT64_MAX = never */
 	unsigned int flags;         /* enum tf_writer_flags */
 };

@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="make gcc clang llvm libbpf-dev bpftool libelf-dev libdw-dev
-libprotobuf-c-dev protobuf-c-compiler libgraphviz-dev graphviz libzstd-dev
+libprotobuf-c-dev protobuf-c-compiler libgraphviz-dev graphviz libzstd-dev liblz4-dev
 zlib1g-dev libcurl4-openssl-dev libcriterion-dev libclang-rt-14-dev pkg-config golang-go"
 BPO_PKGS="golang-1.21-go golang-1.22-go golang-1.23-go"
 

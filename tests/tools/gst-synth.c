@@ -60,7 +60,10 @@ int main(int argc, char **argv)
 		case 'G': so.gen_every = num(optarg, UINT64_MAX); break;
 		case 'b': wo.chunk_bytes = num(optarg, 1 << 24); break;
 		case 'B': wo.batch_events = num(optarg, 1 << 20); break;
-		case 'z': wo.zstd_level = !strcmp(optarg, "-1") ? -1 : (int)num(optarg, 22); break;
+		case 'z': /* zstd at LEVEL, -1: uncompressed (default: LZ4) */
+			wo.zstd_level = !strcmp(optarg, "-1") ? -1 : (int)num(optarg, 22);
+			wo.compress = TF_COMPRESS_ZSTD;
+			break;
 		case 'k': hang = true; break;
 		case 'S': so.small = true; break;
 		case 'H': host = true; break;

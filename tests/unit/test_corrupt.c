@@ -761,3 +761,47 @@ Test(corrupt, sigkill_keeps_every_flushed_event)
 		free(b);
 	}
 }
+
+/*
+ * A chunk whose checksums are right but whose compressed payload is not a
+ * valid LZ4 or zstd block (a writer bug or a crafted file): the reader fails
+ * with "decompression failed", naming the codec and the chunk's offset.
+ */
+Test(corrupt, bad_compressed_payload_with_valid_crc)
+{
+	static const uint8_t codecs[2] = { TF_CODEC_LZ4, TF_CODEC_ZSTD };
+
+	for (int k = 0; k < 2; k++) {
+		struct layout ly;
+		struct tf_reader *r;
+		struct tf_packet p;
+		struct tf_chunk_hdr h;
+		size_t i;
+		int rc;
+		char want[96];
+
+		make_trace(&ly);
+		for (i = 0; i < ly.n; i++)
+			if (ly.c[i].type == TF_CHUNK_DATA)
+				break;
+		cr_assert_lt(i, ly.n);
+		cr_assert_eq(tf_chunk_hdr__decode(ly.buf + ly.c[i].off, &h), 0);
+		cr_assert_eq(h.codec, TF_CODEC_LZ4, "the writer's default codec");
+		/* 0xff: LZ4 literal-length runs past the block; not a zstd frame */
+		memset(ly.buf + ly.c[i].off + TF_CHUNK_HDR_SIZE, 0xff, h.stored_len);
+		h.codec = codecs[k];
+		h.payload_crc = gs_crc32c(0, ly.buf + ly.c[i].off + TF_CHUNK_HDR_SIZE,
+					  h.stored_len);
+		tf_chunk_hdr__encode(&h, ly.buf + ly.c[i].off);
+		last_msg[0] = 0;
+		cr_assert_eq(tf_reader__open_mem(ly.buf, ly.len, "bad.gst", &r), 0);
+		while ((rc = tf_reader__next(r, &p)) > 0)
+			;
+		tf_reader__close(r);
+		cr_assert_eq(rc, -GS_E_COMPRESS, "codec %u: rc %d", codecs[k], rc);
+		snprintf(want, sizeof(want), "bad.gst: chunk %u at offset %llu: %s payload",
+			 h.seq, (unsigned long long)ly.c[i].off, k ? "zstd" : "lz4");
+		cr_assert(strstr(last_msg, want), "'%s' lacks '%s'", last_msg, want);
+		free(ly.buf);
+	}
+}

@@ -95,6 +95,7 @@ struct scan {
 	uint64_t digest;            /* of every decoded value, in order */
 	uint32_t max_gen;
 	bool all_uncompressed, any_compressed;
+	unsigned int codecs;  /* 1 << codec of every data chunk */
 	struct chunk_seen *chunks;
 	size_t n_chunks;
 	int rc;
@@ -201,6 +202,7 @@ static void scan_reader(struct tf_reader *r, struct scan *s, bool stacks)
 			s->max_gen = p.generation;
 		if (p.chunk_raw_len != p.chunk_stored_len)
 			s->all_uncompressed = false, s->any_compressed = true;
+		s->codecs |= 1u << p.chunk_codec;
 		mix(&s->digest, p.kind);
 		mix(&s->digest, p.size);
 		if (!b) {
@@ -425,39 +427,50 @@ Test(format, many_small_chunks)
 	scan_free(&s);
 }
 
-Test(format, uncompressed_reads_the_same)
+/* LZ4 (the default), zstd and no compression: the same packets, read
+ * back the same; each chunk says its codec; zstd is the smallest. */
+Test(format, every_codec_reads_the_same)
 {
 	struct synth_opts so = { .events = 80000, .seed = 3, .go_and_alloc = true,
 				 .meta = true, .gen_every = 30000 };
-	struct tf_writer_opts z = { .chunk_bytes = 16384,
-				    .flush_interval_ns = UINT64_MAX };
-	struct tf_writer_opts raw = z;
-	struct synth_counts c1, c2;
-	struct scan s1, s2;
-	const char *p1 = tmp_path("z.gst"), *p2 = tmp_path("raw.gst");
-	size_t len1, len2;
-	uint8_t *b1, *b2;
+	struct tf_writer_opts wo[3] = {
+		{ .chunk_bytes = 16384, .flush_interval_ns = UINT64_MAX },
+		{ .chunk_bytes = 16384, .flush_interval_ns = UINT64_MAX,
+		  .compress = TF_COMPRESS_ZSTD, .zstd_level = 3 },
+		{ .chunk_bytes = 16384, .flush_interval_ns = UINT64_MAX, .zstd_level = -1 },
+	};
+	static const unsigned int want_codecs[3] = {
+		1u << TF_CODEC_LZ4, 1u << TF_CODEC_ZSTD, 1u << TF_CODEC_NONE,
+	};
+	const char *names[3] = { "lz4.gst", "zstd.gst", "raw.gst" };
+	struct synth_counts c[3];
+	struct scan s[3];
+	size_t len[3];
 
-	raw.zstd_level = -1;
-	write_synth(p1, &z, &so, &c1);
-	write_synth(p2, &raw, &so, &c2);
-	cr_assert_eq(memcmp(&c1, &c2, sizeof(c1)), 0);
-	verify_clean(p1, &c1, &so, &s1);
-	verify_clean(p2, &c2, &so, &s2);
-	cr_assert(s1.any_compressed);
-	cr_assert(s2.all_uncompressed, "zstd_level -1 stores every chunk raw");
-	cr_assert_eq(s1.n_chunks, s2.n_chunks);
-	cr_assert_eq(s1.digest, s2.digest, "same packets in the same order");
-	for (size_t i = 0; i < s1.n_chunks; i++)
-		REQ(s1.chunks[i].raw_len == s2.chunks[i].raw_len &&
-		    s1.chunks[i].events == s2.chunks[i].events, "chunk %zu", i);
-	b1 = slurp(p1, &len1);
-	b2 = slurp(p2, &len2);
-	cr_assert_lt(len1, len2, "compressed %zu, raw %zu", len1, len2);
-	free(b1);
-	free(b2);
-	scan_free(&s1);
-	scan_free(&s2);
+	for (int i = 0; i < 3; i++) {
+		const char *p = tmp_path(names[i]);
+
+		write_synth(p, &wo[i], &so, &c[i]);
+		verify_clean(p, &c[i], &so, &s[i]);
+		free(slurp(p, &len[i]));
+		cr_assert_eq(memcmp(&c[i], &c[0], sizeof(c[0])), 0);
+		/* tiny or incompressible chunks are stored as they are */
+		cr_assert_eq(s[i].codecs & ~(1u << TF_CODEC_NONE),
+			     want_codecs[i] & ~(1u << TF_CODEC_NONE), "%s: codecs %#x",
+			     names[i], s[i].codecs);
+		cr_assert_eq(s[i].n_chunks, s[0].n_chunks);
+		cr_assert_eq(s[i].digest, s[0].digest, "%s: same packets in the same order",
+			     names[i]);
+		for (size_t k = 0; k < s[0].n_chunks; k++)
+			REQ(s[i].chunks[k].raw_len == s[0].chunks[k].raw_len &&
+			    s[i].chunks[k].events == s[0].chunks[k].events, "chunk %zu", k);
+	}
+	cr_assert(s[0].any_compressed && s[1].any_compressed);
+	cr_assert(s[2].all_uncompressed, "zstd_level -1 stores every chunk raw");
+	cr_assert_lt(len[1], len[0], "zstd %zu, lz4 %zu", len[1], len[0]);
+	cr_assert_lt(len[0], len[2], "lz4 %zu, raw %zu", len[0], len[2]);
+	for (int i = 0; i < 3; i++)
+		scan_free(&s[i]);
 }
 
 Test(format, atomic_abort_leaves_nothing)
