@@ -21,19 +21,23 @@ enum {
 #define GBLOCKS 6 /* block reasons kept per goroutine before folding */
 #define REASON_CACHE 4096
 
-/* Per live goroutine. */
+/* Per live goroutine: what every event needs (16 bytes, cache-friendly)... */
 struct gstate {
 	uint64_t since;         /* entered the current state */
+	uint32_t agg;           /* pprof stack aggregate + 1; 0 = not counted */
+	uint8_t state, cause, reason;
+	bool known;             /* since is meaningful */
+};
+
+/* ... and, at the same index, what the goroutines and gc sections add. */
+struct gcold {
 	uint64_t created;
 	uint64_t assist_since;  /* 0: not in a mark assist */
 	uint64_t exec, sched, syscall;
 	uint64_t block_ns[GBLOCKS];
 	uint8_t block_reason[GBLOCKS];
-	uint32_t group;         /* index + 1; 0 = not known yet */
-	uint32_t agg;           /* pprof stack aggregate + 1; 0 = not counted */
-	uint8_t state, cause, reason;
-	bool known;             /* since is meaningful */
 	bool live;              /* not on the free list */
+	uint32_t group;         /* index + 1; 0 = not known yet */
 };
 
 /* goids are small and dense (the runtime hands them out in order): the
@@ -52,7 +56,8 @@ struct ctx {
 	bool dense_set;
 	struct gs_u64map gmap;  /* other (pid, goid) -> index into gs */
 	struct gstate *gs;
-	size_t ngs, gs_cap;
+	struct gcold *gc;       /* same indexes as gs */
+	size_t ngs, gs_cap, gc_cap;
 	uint32_t *free_gs;
 	size_t nfree, free_cap;
 
@@ -73,6 +78,11 @@ struct ctx {
 	uint8_t reason_cache[REASON_CACHE]; /* string id -> reason index + 1 */
 	uint8_t yield_cache[REASON_CACHE];  /* string id -> 1 other, 2 Gosched */
 };
+
+static inline struct gcold *cold(struct ctx *c, const struct gstate *g)
+{
+	return &c->gc[g - c->gs];
+}
 
 const char *an_go_cause_name(enum an_go_cause c)
 {
@@ -157,13 +167,13 @@ static int group_from_stack(struct ctx *c, struct gstate *g, uint64_t stack,
 	size_t n, len;
 	const char *name;
 
-	if (g->group || !stack)
+	if (cold(c, g)->group || !stack)
 		return 0;
 	n = tf_reader__stack(c->r, stack, c->scratch, TF_MAX_STACK_DEPTH);
 	if (!n)
 		return 0;
 	name = frame_func(c, c->scratch[leaf ? 0 : n - 1], &len);
-	return group_of_name(c, name, len, &g->group);
+	return group_of_name(c, name, len, &cold(c, g)->group);
 }
 
 static int reason_lookup(struct ctx *c, uint64_t sid, uint8_t *out)
@@ -338,6 +348,11 @@ static struct gstate *gs_get(struct ctx *c, uint32_t pid, uint64_t goid, int *er
 		c->gs = p;
 		if (*err)
 			return NULL;
+		p = c->gc;
+		*err = gs_grow(&p, &c->gc_cap, sizeof(*c->gc), c->ngs + 1, UINT32_MAX - 1);
+		c->gc = p;
+		if (*err)
+			return NULL;
 		idx = (uint32_t)c->ngs;
 	}
 	if (dslot) {
@@ -351,7 +366,8 @@ static struct gstate *gs_get(struct ctx *c, uint32_t pid, uint64_t goid, int *er
 	else
 		c->ngs++;
 	memset(&c->gs[idx], 0, sizeof(c->gs[idx]));
-	c->gs[idx].live = true;
+	memset(&c->gc[idx], 0, sizeof(c->gc[idx]));
+	c->gc[idx].live = true;
 	c->a->goroutines++;
 	return &c->gs[idx];
 }
@@ -412,25 +428,27 @@ static uint64_t gc_overlap(struct ctx *c, uint64_t from, uint64_t to, uint64_t n
 /* Add time spent in the current state to the goroutine's accumulators. */
 static void account(struct ctx *c, struct gstate *g, uint64_t dur)
 {
+	struct gcold *k = cold(c, g);
+
 	switch (g->state) {
 	case ST_RUNNING:
-		g->exec += dur;
+		k->exec += dur;
 		break;
 	case ST_RUNNABLE:
-		g->sched += dur;
+		k->sched += dur;
 		break;
 	case ST_SYSCALL:
-		g->syscall += dur;
+		k->syscall += dur;
 		break;
 	case ST_WAITING:
 		for (int i = 0; i < GBLOCKS; i++) {
-			if (g->block_ns[i] && g->block_reason[i] != g->reason)
+			if (k->block_ns[i] && k->block_reason[i] != g->reason)
 				continue;
-			g->block_reason[i] = g->reason;
-			g->block_ns[i] += dur;
+			k->block_reason[i] = g->reason;
+			k->block_ns[i] += dur;
 			return;
 		}
-		g->block_ns[GBLOCKS - 1] += dur; /* should not happen: folded */
+		k->block_ns[GBLOCKS - 1] += dur; /* should not happen: folded */
 		break;
 	default:
 		break;
@@ -440,22 +458,23 @@ static void account(struct ctx *c, struct gstate *g, uint64_t dur)
 /* Move a goroutine's accumulators into its group. */
 static int flush(struct ctx *c, struct gstate *g, uint64_t end)
 {
+	struct gcold *k = cold(c, g);
 	struct an_go_group *grp;
 	int err;
 
-	if (!g->group) {
-		err = group_of_name(c, "(unknown)", 9, &g->group);
+	if (!k->group) {
+		err = group_of_name(c, "(unknown)", 9, &k->group);
 		if (err)
 			return err;
 	}
-	grp = &c->a->groups[g->group - 1];
+	grp = &c->a->groups[k->group - 1];
 	grp->count++;
-	grp->exec_ns += g->exec;
-	grp->sched_ns += g->sched;
-	grp->syscall_ns += g->syscall;
+	grp->exec_ns += k->exec;
+	grp->sched_ns += k->sched;
+	grp->syscall_ns += k->syscall;
 	for (int i = 0; i < GBLOCKS; i++)
-		grp->block_ns[g->block_reason[i]] += g->block_ns[i];
-	grp->gc_ns += gc_overlap(c, g->created, end, end);
+		grp->block_ns[k->block_reason[i]] += k->block_ns[i];
+	grp->gc_ns += gc_overlap(c, k->created, end, end);
 	return 0;
 }
 
@@ -469,7 +488,7 @@ static void gs_del(struct ctx *c, uint32_t pid, uint64_t goid, struct gstate *g)
 	} else {
 		c->free_gs = p;
 	}
-	g->live = false;
+	cold(c, g)->live = false;
 	if (pid == c->dense_pid && goid < c->dense_cap)
 		c->dense[goid] = 0;
 	else
@@ -531,7 +550,7 @@ static int transition(struct ctx *c, const struct tf_go_event *e)
 		 * trace start.
 		 */
 		g->state = (uint8_t)to;
-		g->since = g->created = a->first_ts;
+		g->since = cold(c, g)->created = a->first_ts;
 		g->known = true;
 		if (a->sections & AN_GO_GOROUTINES)
 			return group_from_stack(c, g, stack, false);
@@ -540,7 +559,7 @@ static int transition(struct ctx *c, const struct tf_go_event *e)
 	if (!g->known) {
 		g->state = (uint8_t)(kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE ?
 				     ST_DEAD : from);
-		g->since = g->created = ts;
+		g->since = cold(c, g)->created = ts;
 		g->known = true;
 	}
 	if (kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_STATUS && g->state == to)
@@ -550,7 +569,8 @@ static int transition(struct ctx *c, const struct tf_go_event *e)
 	from = g->state;
 	if (ts > g->since)
 		dur = ts - g->since;
-	account(c, g, dur);
+	if (a->sections & AN_GO_GOROUTINES)
+		account(c, g, dur);
 	a->trans_count[from][to]++;
 	a->trans_ns[from][to] += dur;
 	a->state_ns[from] += dur;
@@ -581,7 +601,7 @@ static int transition(struct ctx *c, const struct tf_go_event *e)
 			return err;
 	}
 	/* group: the start function, else the root of the goroutine's own stack */
-	if (!(a->sections & AN_GO_GOROUTINES) || g->group)
+	if (!(a->sections & AN_GO_GOROUTINES) || cold(c, g)->group)
 		;
 	else if (kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE)
 		err = group_from_stack(c, g, e->arg2, true);
@@ -707,17 +727,17 @@ static int other_event(struct ctx *c, const struct tf_go_event *e)
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_MARK_ASSIST_ACTIVE:
 		g = gs_get(c, e->pid, e->goid, &err);
 		if (g)
-			g->assist_since = ts ? ts : 1;
+			cold(c, g)->assist_since = ts ? ts : 1;
 		return err;
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_MARK_ASSIST_END:
 		g = gs_get(c, e->pid, e->goid, &err);
-		if (!g || !g->assist_since)
+		if (!g || !cold(c, g)->assist_since)
 			return err;
 		a->assist_count++;
-		a->assist_ns += ts - g->assist_since;
+		a->assist_ns += ts - cold(c, g)->assist_since;
 		if (c->open_cycle >= 0)
-			a->cycles[c->open_cycle].assist_ns += ts - g->assist_since;
-		g->assist_since = 0;
+			a->cycles[c->open_cycle].assist_ns += ts - cold(c, g)->assist_since;
+		cold(c, g)->assist_since = 0;
 		return 0;
 	default:
 		return 0;
@@ -839,7 +859,7 @@ static int finish(struct ctx *c)
 	for (size_t i = 0; i < c->ngs && !err; i++) {
 		struct gstate *g = &c->gs[i];
 
-		if (!g->live || !g->known)
+		if (!c->gc[i].live || !g->known)
 			continue;
 		if (a->last_ts > g->since) {
 			account(c, g, a->last_ts - g->since);
@@ -928,6 +948,7 @@ out:
 	gs_u64map__release(&c.gmap);
 	gs_free(c.dense);
 	gs_free(c.gs);
+	gs_free(c.gc);
 	gs_free(c.free_gs);
 	gs_intern__release(&c.aggs);
 	gs_intern__release(&c.group_names);
