@@ -662,18 +662,28 @@ static int flush_all(struct tf_writer *w)
 	return err;
 }
 
-/* After an event: emit a full batch, and flush on the time interval. */
-static int event_done(struct tf_writer *w, struct wbatch *wb)
+/* event_done()'s slow path: a full batch, or a time check due. */
+static __attribute__((noinline)) int event_done_slow(struct tf_writer *w,
+						     struct wbatch *wb)
 {
 	int err = 0;
 
 	if (wb->e.n[0] + wb->e.n[1] >= w->o.batch_events)
 		err = emit_batch(w, wb);
-	if (!err && (++w->tick & 1023) == 0 &&
+	if (!err && (w->tick & 1023) == 0 &&
 	    w->o.flush_interval_ns != UINT64_MAX &&
 	    now_ns() - w->last_flush_ns >= w->o.flush_interval_ns)
 		err = flush_all(w);
 	return err;
+}
+
+/* After an event: emit a full batch, and flush on the time interval. */
+static inline int event_done(struct tf_writer *w, struct wbatch *wb)
+{
+	if (__builtin_expect(wb->e.n[0] + wb->e.n[1] >= w->o.batch_events, 0) ||
+	    __builtin_expect((++w->tick & 1023) == 0, 0))
+		return event_done_slow(w, wb);
+	return 0;
 }
 
 int tf_writer__sched_switch(struct tf_writer *w, const struct tf_sched_switch *e)

@@ -37,10 +37,23 @@ static uint64_t map_stack(const struct imp *im, uint64_t id)
 	return id && id < im->nstacks ? im->stacks[id] : 0;
 }
 
-static int intern_str(struct imp *im, const char *s, size_t len, uint64_t *id)
+static __attribute__((noinline)) int intern_miss(struct imp *im, const char *s,
+						 size_t len, uint64_t *id)
 {
 	size_t h = ((uintptr_t)s >> 3) & 255;
-	int err;
+	int err = tf_writer__intern_string(im->w, s, len, id);
+
+	if (!err) {
+		im->scache[h].s = s;
+		im->scache[h].len = len;
+		im->scache[h].sid = *id;
+	}
+	return err;
+}
+
+static inline int intern_str(struct imp *im, const char *s, size_t len, uint64_t *id)
+{
+	size_t h = ((uintptr_t)s >> 3) & 255;
 
 	if (!s) {
 		*id = 0;
@@ -50,13 +63,7 @@ static int intern_str(struct imp *im, const char *s, size_t len, uint64_t *id)
 		*id = im->scache[h].sid;
 		return 0;
 	}
-	err = tf_writer__intern_string(im->w, s, len, id);
-	if (!err) {
-		im->scache[h].s = s;
-		im->scache[h].len = len;
-		im->scache[h].sid = *id;
-	}
-	return err;
+	return intern_miss(im, s, len, id);
 }
 
 static int on_stack(void *ctx, uint64_t id, const struct rt_go_frame *f, size_t n)
