@@ -320,16 +320,15 @@ static uint32_t *dense_slot(struct ctx *c, uint32_t pid, uint64_t goid, int *err
 	return &c->dense[goid];
 }
 
-static struct gstate *gs_get(struct ctx *c, uint32_t pid, uint64_t goid, int *err)
+/* gs_get() past the dense array's known goroutines: look up or add. */
+static __attribute__((noinline)) struct gstate *gs_get_slow(struct ctx *c, uint32_t pid,
+							     uint64_t goid, int *err)
 {
 	uint32_t *dslot;
 	uint64_t *slot;
 	bool added;
 	uint32_t idx;
 
-	*err = 0;
-	if (pid == c->dense_pid && goid < c->dense_cap && c->dense[goid])
-		return &c->gs[c->dense[goid] - 1];
 	dslot = dense_slot(c, pid, goid, err);
 	if (*err)
 		return NULL;
@@ -370,6 +369,17 @@ static struct gstate *gs_get(struct ctx *c, uint32_t pid, uint64_t goid, int *er
 	c->gc[idx].live = true;
 	c->a->goroutines++;
 	return &c->gs[idx];
+}
+
+/* The goroutine (pid, goid), added when new; NULL and *err on failure. */
+static inline struct gstate *gs_get(struct ctx *c, uint32_t pid, uint64_t goid, int *err)
+{
+	uint32_t i;
+
+	*err = 0;
+	if (pid == c->dense_pid && goid < c->dense_cap && (i = c->dense[goid]) != 0)
+		return &c->gs[i - 1];
+	return gs_get_slow(c, pid, goid, err);
 }
 
 static uint64_t clip(const struct an_go_cycle *cy, uint64_t from, uint64_t to,
