@@ -59,9 +59,10 @@
  *   LABEL           g, str = label
  *
  * Strings (str, str2, frame func and file) are not NUL-terminated: use the
- * lengths.  They point into the input or into static storage, so their
- * bytes stay the same until the next generation callback: a sink may
- * cache by pointer and length.  START carries no stack; the new goroutine's start stack is in
+ * lengths.  Their bytes stay the same until the next generation callback
+ * or the end of the decode (they point into the input, static storage or
+ * the decoder's own tables): a sink may cache them by pointer and length
+ * within a generation.  START carries no stack; the new goroutine's start stack is in
  * CREATE's arg2.  STW_END repeats the kind of the STW it closes.  A stack
  * id referenced but never defined is announced once with 0 frames.
  *

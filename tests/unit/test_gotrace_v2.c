@@ -275,12 +275,9 @@ static int decode(const uint8_t *data, size_t len, struct chk *c,
 		  struct rt_gotrace_stats *st)
 {
 	struct rt_go_sink sink = { c, chk_stack, chk_gen, chk_event, chk_sample };
-	int err;
 
 	last_msg[0] = 0;
-	err = rt_gotrace_v2__decode(data, len, "t", &sink, st);
-	chk_seen_still(c);
-	return err;
+	return rt_gotrace_v2__decode(data, len, "t", &sink, st);
 }
 
 /* ------------------------------------------------------------ corpus files */
