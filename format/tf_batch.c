@@ -205,6 +205,34 @@ static size_t count_varints(const uint8_t *p, const uint8_t *end)
 	return n;
 }
 
+/* A batch's scalar field of type t (key, base_ts...): set it and say so. */
+static bool set_scalar(uint8_t t, uint64_t v, int64_t *key, uint64_t *base_ts,
+		       uint64_t *lost, uint64_t *period, uint64_t *interval)
+{
+	switch (t) {
+	case S_KEY_I32:
+		*key = (int32_t)v;
+		return true;
+	case S_KEY_U32:
+		*key = (uint32_t)v;
+		return true;
+	case S_BASE:
+		*base_ts = v;
+		return true;
+	case S_LOST:
+		*lost = v;
+		return true;
+	case S_PERIOD:
+		*period = v;
+		return true;
+	case S_INTERVAL:
+		*interval = v;
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Decode packed varints [p, end) appended to column f. */
 static int decode_packed(struct tf_batch_buf *bb, unsigned int f, uint8_t type,
 			 size_t *cnt, const uint8_t *p, const uint8_t *end)
@@ -427,35 +455,15 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 			err = -GS_E_FORMAT;
 			break;
 		}
-		switch (d->type) {
-		case S_KEY_I32:
-			b->key = (int32_t)v;
-			break;
-		case S_KEY_U32:
-			b->key = (uint32_t)v;
-			break;
-		case S_BASE:
-			b->base_ts = v;
-			break;
-		case S_LOST:
-			b->lost_events = v;
-			break;
-		case S_PERIOD:
-			b->period = v;
-			break;
-		case S_INTERVAL:
-			b->sample_interval = v;
-			break;
-		default: /* one unpacked element of a column */
-			err = col_reserve(bb, f, cnt[f], 1);
-			if (err)
-				break;
-			b->col[f][cnt[f]++] = d->type == C_TS ? v : convert(d->type, v);
-			b->present[f] = true;
-			break;
-		}
+		if (set_scalar(d->type, v, &b->key, &b->base_ts, &b->lost_events,
+			       &b->period, &b->sample_interval))
+			continue;
+		/* one unpacked element of a column */
+		err = col_reserve(bb, f, cnt[f], 1);
 		if (err)
 			break;
+		b->col[f][cnt[f]++] = d->type == C_TS ? v : convert(d->type, v);
+		b->present[f] = true;
 	}
 	if (err) {
 		*err_at = (size_t)(fstart - start); /* the malformed field */
@@ -825,6 +833,7 @@ int tf_go_cursor__init(struct tf_go_cursor *c, const uint8_t *body, size_t len,
 		       uint32_t want, size_t *err_at)
 {
 	const uint8_t *p = body, *end = body + len;
+	uint64_t unused;
 
 	memset(c, 0, sizeof(*c));
 	c->key = -1;
@@ -860,19 +869,8 @@ int tf_go_cursor__init(struct tf_go_cursor *c, const uint8_t *body, size_t len,
 		}
 		if (wt != 0 || !(p = gs_varint_get(p, end, &v)))
 			goto bad;
-		switch (d->type) {
-		case S_KEY_U32:
-			c->key = (uint32_t)v;
-			break;
-		case S_BASE:
-			c->base_ts = v;
-			break;
-		case S_LOST:
-			c->lost_events = v;
-			break;
-		default:
-			break;
-		}
+		set_scalar(d->type, v, &c->key, &c->base_ts, &c->lost_events, &unused,
+			   &unused);
 		continue;
 bad:
 		*err_at = (size_t)(fstart - body);
