@@ -4,11 +4,12 @@
 #
 # Generates a >= 20 MB trace with the fixture workload under Go 1.19 (v1
 # format) and Go 1.23 (v2 format), then runs both tools REPS times each,
-# interleaved, and prints the median CPU time (user+sys) and peak RSS of
+# interleaved, each measured run after one unmeasured warm-up run of the
+# same command, and prints the median CPU time (user+sys) and peak RSS of
 # each, their ratios, and gscope's events per CPU-second.
-#   usage: bench/gotrace.sh [REPS]        (default 5; run from the repo root)
+#   usage: bench/gotrace.sh [REPS]        (default 7; run from the repo root)
 set -euo pipefail
-REPS=${1:-5}
+REPS=${1:-7}
 OUT=build/bench/gotrace
 GOFIX=build/gofix
 mkdir -p "$OUT" "$GOFIX/cache"
@@ -73,8 +74,13 @@ bench_one() { # version label
 	go=$(gobin "$v")
 	"$GSCOPE" import "$t" -o "$OUT/b.gst" 2>/dev/null
 	events=$("$GSCOPE" info --json "$OUT/b.gst" | awk -F'[:,]' '/"go_events"/ { gsub(/ /, "", $2); print $2; exit }')
+	# interleaved; each measured run follows an unmeasured one of the same
+	# command (a warm-up, as hyperfine --warmup 1), so that neither tool is
+	# timed with caches just emptied by the other's 0.9 GB run
 	for ((i = 0; i < REPS; i++)); do
+		gscope_run "$t" >/dev/null
 		r=$(gscope_run "$t"); gcpu+=("${r% *}"); gmem+=("${r#* }")
+		measure "$go" tool trace -pprof=sched "$t" >/dev/null
 		r=$(measure "$go" tool trace -pprof=sched "$t"); rcpu+=("${r% *}"); rmem+=("${r#* }")
 	done
 	local gc gm rc rm
