@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* libFuzzer harness: arbitrary bytes through the .gst reader. */
+/*
+ * libFuzzer harness: arbitrary bytes through the .gst reader; Go event
+ * batches go through the event cursor when the input's size is odd.
+ */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,8 +19,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (tf_reader__open_mem(data, size, "fuzz", &r))
 		return 0;
+	if (size & 1)
+		tf_reader__go_cursor(r, UINT32_MAX);
 	while (tf_reader__next(r, &pkt) > 0) {
 		const struct tf_batch *b = pkt.batch;
+
+		if (pkt.go) {
+			struct tf_go_event e;
+			int rc;
+
+			while ((rc = tf_go_cursor__next(pkt.go, &e)) > 0)
+				(void)tf_reader__string(r, e.reason_sid, &len);
+			if (rc < 0) {
+				(void)tf_reader__go_failed(r);
+				break;
+			}
+			continue;
+		}
 
 		if (!b || b->kind != TF_PKT_CPU_SAMPLES)
 			continue;
