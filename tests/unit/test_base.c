@@ -23,14 +23,6 @@
 #include "base/gs_parse.h"
 #include "base/gs_varint.h"
 
-#define REQ(cond, ...)                          \
-	do {                                    \
-		if (!(cond))                    \
-			cr_assert_fail(__VA_ARGS__); \
-	} while (0)
-
-typedef unsigned long long ull;
-
 /* ------------------------------------------------------------ crc32c */
 
 /* Bit-at-a-time reference, independent of both implementations. */

@@ -25,14 +25,6 @@
 #include "base/gs_varint.h"
 #include "format/tf_batch.h"
 
-#define REQ(cond, ...)                          \
-	do {                                    \
-		if (!(cond))                    \
-			cr_assert_fail(__VA_ARGS__); \
-	} while (0)
-
-typedef unsigned long long ull;
-
 static const enum tf_packet_kind kinds[] = {
 	TF_PKT_CPU_SAMPLES, TF_PKT_SCHED, TF_PKT_GO_EVENTS, TF_PKT_ALLOCS,
 };

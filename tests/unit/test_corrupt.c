@@ -44,29 +44,14 @@
 #include "format/tf_writer.h"
 #include "tests/lib/synth.h"
 
-#define REQ(cond, ...)                          \
-	do {                                    \
-		if (!(cond))                    \
-			cr_assert_fail(__VA_ARGS__); \
-	} while (0)
-
-typedef unsigned long long ull;
-
 /* ------------------------------------------------------------ fixtures */
 
 static char tmpdir[64];
-static char last_msg[1024];
-
-static void capture_log(enum gs_log_level level, const char *msg)
-{
-	if (level == GS_LOG_ERR)
-		snprintf(last_msg, sizeof(last_msg), "%s", msg);
-}
 
 static void setup(void)
 {
 	tmpdir_make(tmpdir, sizeof(tmpdir), "corrupt");
-	gs_log__set_fn(capture_log);
+	gs_log__set_fn(log_capture_errors);
 }
 
 static void teardown(void)

@@ -25,30 +25,14 @@
 #include "format/tf_writer.h"
 #include "tests/lib/synth.h"
 
-#define REQ(cond, ...)                          \
-	do {                                    \
-		if (!(cond))                    \
-			cr_assert_fail(__VA_ARGS__); \
-	} while (0)
-
-typedef unsigned long long ull;
-
 /* ------------------------------------------------------------ fixtures */
 
 static char tmpdir[64];
-static char last_msg[1024];
-static int n_msgs;
-
-static void capture_log(enum gs_log_level level, const char *msg)
-{
-	snprintf(last_msg, sizeof(last_msg), "%s", msg);
-	n_msgs++;
-}
 
 static void setup(void)
 {
 	tmpdir_make(tmpdir, sizeof(tmpdir), "format");
-	gs_log__set_fn(capture_log);
+	gs_log__set_fn(log_capture);
 }
 
 static void teardown(void)

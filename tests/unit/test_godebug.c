@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -35,37 +34,22 @@
 #include "format/tf_reader.h"
 #include "format/tf_writer.h"
 #include "runtime/rt_godebug.h"
+#include "tests/unit/tutil.h"
 
 #define MB (1ull << 20)
 
 static struct rt_godebug_rec rec;
 static char tmpdir[64];
-static char last_msg[1024];
-
-static void capture_log(enum gs_log_level level, const char *msg)
-{
-	snprintf(last_msg, sizeof(last_msg), "%s", msg);
-}
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gscope-godebug-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
-	gs_log__set_fn(capture_log);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	/* the Go module cache is read-only */
-	chmod(path, 0700);
-	return remove(path);
+	tmpdir_make(tmpdir, sizeof(tmpdir), "godebug");
+	gs_log__set_fn(log_capture);
 }
 
 static void teardown(void)
 {
-	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(tmpdir);
 }
 
 TestSuite(godebug, .init = setup, .fini = teardown);
@@ -729,26 +713,6 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	cr_assert_not_null(buf);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return buf;
-}
-
 /* Check ts is within the run and note pid. */
 static void note_ts(struct run_result *res, uint64_t ts, uint32_t pid)
 {
@@ -837,8 +801,8 @@ static void run_child(char *const *argv, char *const *envp, unsigned int ms,
 	close(pfd);
 	cr_assert_eq(tf_writer__close(w), 0, "%s", last_msg);
 
-	res->pass = read_all(pass, &res->pass_len);
-	res->out = read_all(out, NULL);
+	res->pass = (char *)slurp(pass, &res->pass_len);
+	res->out = (char *)slurp(out, NULL);
 	read_back(gst, res);
 }
 
@@ -1015,7 +979,7 @@ Test(godebug, shell_child_partial_lines_not_held)
 		 tmpdir, check, check, tmpdir, check);
 	run_child(argv, NULL, 0, &res);
 	cr_assert_eq(res.status, 0);
-	got = read_all(check, NULL);
+	got = (char *)slurp(check, NULL);
 	cr_assert_str_eq(got, "prompt> |\nprompt> x\n");
 	cr_assert_str_eq(res.pass, "prompt> x\nSCHED 1ms: x\n");
 	cr_assert_eq(res.st.malformed, 1);
@@ -1256,7 +1220,7 @@ Test(godebug, allocation_failures)
 			continue;
 		ok++;
 		cr_assert_eq(status, 0);
-		got = read_all(path, NULL);
+		got = (char *)slurp(path, NULL);
 		cr_assert_str_eq(got, "SCHED 1ms: x\nhi\n", "n=%ld", n);
 		cr_assert_eq(st.malformed, 1);
 		free(got);
@@ -1327,7 +1291,7 @@ static int build_fixture(const char *go, const char *env_override,
 	argv[0] = (char *)go;
 	rc = run_wait(argv, envp, log);
 	if (rc) {
-		char *l = read_all(log, NULL);
+		char *l = (char *)slurp(log, NULL);
 
 		fprintf(stderr, "test_godebug: %s build failed:\n%s\n", go, l);
 		free(l);
@@ -1335,7 +1299,7 @@ static int build_fixture(const char *go, const char *env_override,
 	}
 	vargv[0] = (char *)go;
 	cr_assert_eq(run_wait(vargv, envp, log), 0);
-	v = read_all(log, NULL);
+	v = (char *)slurp(log, NULL);
 	cr_assert_eq(sscanf(v, "go1.%d", &minor), 1, "%s", v);
 	fprintf(stderr, "test_godebug: fixture built with %s", v);
 	free(v);

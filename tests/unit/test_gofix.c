@@ -10,7 +10,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -29,31 +28,24 @@
 #include "tests/lib/gofix.h"
 
 static char tmpdir[64];
-static char last_msg[1024];
 static bool expect_errors; /* do not print the errors a test provokes */
 
 static void capture_log(enum gs_log_level level, const char *msg)
 {
-	snprintf(last_msg, sizeof(last_msg), "%s", msg);
+	log_capture(level, msg);
 	if (level == GS_LOG_ERR && !expect_errors)
 		fprintf(stderr, "test_gofix: %s\n", msg);
 }
 
 static void setup(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/gscope-gofix-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	tmpdir_make(tmpdir, sizeof(tmpdir), "gofix");
 	gs_log__set_fn(capture_log);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
 }
 
 static void teardown(void)
 {
-	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(tmpdir);
 	gs_log__set_fn(NULL);
 }
 

@@ -44,19 +44,10 @@
 #define ST(x) GSCOPE__V1__GO_STATE__GO_STATE_##x
 #define SINK_FAIL (-77777)
 
-typedef unsigned long long ull;
-
-static char last_msg[1024];
-
-static void capture_log(enum gs_log_level level, const char *msg)
-{
-	if (level == GS_LOG_ERR)
-		snprintf(last_msg, sizeof(last_msg), "%s", msg);
-}
 
 static void setup(void)
 {
-	gs_log__set_fn(capture_log);
+	gs_log__set_fn(log_capture_errors);
 	last_msg[0] = 0;
 }
 

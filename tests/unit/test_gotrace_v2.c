@@ -37,24 +37,14 @@
 #define K(x) GSCOPE__V1__GO_EVENT_KIND__GO_EV_##x
 #define S(x) GSCOPE__V1__GO_STATE__GO_STATE_##x
 
-typedef unsigned long long ull;
-
 /* ------------------------------------------------------------ fixtures */
 
-static char last_msg[1024];
-static int n_msgs;
-
-static void capture_log(enum gs_log_level level, const char *msg)
-{
-	snprintf(last_msg, sizeof(last_msg), "%s", msg);
-	n_msgs++;
-}
 
 static void setup(void)
 {
 	last_msg[0] = 0;
 	n_msgs = 0;
-	gs_log__set_fn(capture_log);
+	gs_log__set_fn(log_capture);
 }
 
 static void teardown(void)

@@ -22,28 +22,12 @@
 #include "base/gs_mem.h"
 #include "runtime/rt_pprof.h"
 
-#define REQ(cond, ...)                          \
-	do {                                    \
-		if (!(cond))                    \
-			cr_assert_fail(__VA_ARGS__); \
-	} while (0)
-
-typedef unsigned long long ull;
-
 #define CORPUS "../shared/corpus/gotrace/generated/"
 
-static char last_msg[1024];
-static int n_msgs;
-
-static void capture_log(enum gs_log_level level, const char *msg)
-{
-	snprintf(last_msg, sizeof(last_msg), "%s", msg);
-	n_msgs++;
-}
 
 static void setup(void)
 {
-	gs_log__set_fn(capture_log);
+	gs_log__set_fn(log_capture);
 }
 
 static void teardown(void)

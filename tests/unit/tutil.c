@@ -3,8 +3,24 @@
 #include <stdio.h>
 #include <ftw.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "tests/unit/tutil.h"
+
+char last_msg[1024];
+int n_msgs;
+
+void log_capture(enum gs_log_level level, const char *msg)
+{
+	snprintf(last_msg, sizeof(last_msg), "%s", msg);
+	n_msgs++;
+}
+
+void log_capture_errors(enum gs_log_level level, const char *msg)
+{
+	if (level == GS_LOG_ERR)
+		log_capture(level, msg);
+}
 
 uint64_t rnd(struct rng *r)
 {
@@ -30,11 +46,13 @@ uint8_t *slurp(const char *path, size_t *len)
 	fseek(f, 0, SEEK_END);
 	n = ftell(f);
 	fseek(f, 0, SEEK_SET);
-	buf = malloc(n > 0 ? (size_t)n : 1);
+	buf = malloc((size_t)n + 1);
 	cr_assert_not_null(buf);
 	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = 0;
 	fclose(f);
-	*len = (size_t)n;
+	if (len)
+		*len = (size_t)n;
 	return buf;
 }
 
@@ -56,6 +74,7 @@ void tmpdir_make(char *buf, size_t size, const char *tag)
 static int rm_one(const char *path, const struct stat *st, int flag,
 		  struct FTW *ftw)
 {
+	chmod(path, 0700); /* a Go module cache is read-only */
 	return remove(path);
 }
 
