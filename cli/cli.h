@@ -59,10 +59,12 @@ void cli_warn_losses(const char *path, const struct tf_losses *l);
 int cli_exit_code(int err);
 
 /* --compress CODEC for commands that write traces: "lz4", "zstd",
- * "zstd:LEVEL" (1-19) or "none" into wo; 0 or -1 for an unknown one. */
+ * "zstd:LEVEL" (1-19) or "none" into wo; 0, or EXIT_USAGE after telling
+ * the user what is accepted. */
 #define CLI_COMPRESS_HELP \
 	"chunk compression: lz4 (default, fastest), zstd[:LEVEL] (files about a third smaller), none"
 struct tf_writer_opts;
-int cli_parse_compress(const char *arg, struct tf_writer_opts *wo);
+int cli_opt_compress(const struct cli_cmd *cmd, const char *arg,
+		     struct tf_writer_opts *wo);
 
 #endif

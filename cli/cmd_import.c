@@ -72,9 +72,8 @@ static int run_import(const struct cli_cmd *cmd, int argc, char **argv)
 				return cli_usage_error(cmd, "bad pid '%s'", optarg);
 			break;
 		case 'c':
-			if (cli_parse_compress(optarg, &wo))
-				return cli_usage_error(cmd, "bad compression '%s' (lz4, zstd[:1-19], none)",
-						       optarg);
+			if (cli_opt_compress(cmd, optarg, &wo))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			cli_help(stdout, cmd);

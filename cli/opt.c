@@ -103,7 +103,8 @@ void cli_warn_losses(const char *path, const struct tf_losses *l)
 			path, (unsigned long long)l->truncated_bytes);
 }
 
-int cli_parse_compress(const char *arg, struct tf_writer_opts *wo)
+int cli_opt_compress(const struct cli_cmd *cmd, const char *arg,
+		     struct tf_writer_opts *wo)
 {
 	uint64_t level = 1;
 
@@ -116,7 +117,8 @@ int cli_parse_compress(const char *arg, struct tf_writer_opts *wo)
 		wo->compress = TF_COMPRESS_ZSTD;
 		wo->zstd_level = (int)level;
 	} else {
-		return -1;
+		return cli_usage_error(cmd, "bad compression '%s' (lz4, zstd[:1-19], none)",
+				       arg);
 	}
 	return 0;
 }
