@@ -195,38 +195,32 @@ static int load_payload(struct tf_reader *r, const struct tf_chunk_hdr *h,
 	if (h->codec == TF_CODEC_NONE) {
 		r->payload = stored;
 		r->payload_len = h->stored_len;
-	} else if (h->codec == TF_CODEC_ZSTD) {
+	} else if (h->codec == TF_CODEC_ZSTD || h->codec == TF_CODEC_LZ4) {
 		size_t n;
 
 		r->raw_buf.len = 0;
 		err = gs_buf__reserve(&r->raw_buf, h->raw_len ? h->raw_len : 1);
 		if (err)
 			return err;
-		n = ZSTD_decompressDCtx(r->dctx, r->raw_buf.data, h->raw_len, stored,
-					h->stored_len);
-		if (ZSTD_isError(n) || n != h->raw_len)
+		if (h->codec == TF_CODEC_ZSTD) {
+			n = ZSTD_decompressDCtx(r->dctx, r->raw_buf.data, h->raw_len, stored,
+						h->stored_len);
+			if (ZSTD_isError(n))
+				n = SIZE_MAX;
+		} else {
+			int k = LZ4_decompress_safe((const char *)stored,
+						    (char *)r->raw_buf.data,
+						    (int)h->stored_len, (int)h->raw_len);
+
+			n = k < 0 ? SIZE_MAX : (size_t)k;
+		}
+		if (n != h->raw_len)
 			return gs_errf(-GS_E_COMPRESS,
-				       "%s: chunk %u at offset %llu: zstd payload does not decompress to %u bytes",
+				       "%s: chunk %u at offset %llu: %s payload does not decompress to %u bytes",
 				       r->name, h->seq, (unsigned long long)off,
-				       h->raw_len);
+				       h->codec == TF_CODEC_ZSTD ? "zstd" : "lz4", h->raw_len);
 		r->payload = r->raw_buf.data;
 		r->payload_len = n;
-	} else if (h->codec == TF_CODEC_LZ4) {
-		int n;
-
-		r->raw_buf.len = 0;
-		err = gs_buf__reserve(&r->raw_buf, h->raw_len ? h->raw_len : 1);
-		if (err)
-			return err;
-		n = LZ4_decompress_safe((const char *)stored, (char *)r->raw_buf.data,
-					(int)h->stored_len, (int)h->raw_len);
-		if (n < 0 || (uint32_t)n != h->raw_len)
-			return gs_errf(-GS_E_COMPRESS,
-				       "%s: chunk %u at offset %llu: lz4 payload does not decompress to %u bytes",
-				       r->name, h->seq, (unsigned long long)off,
-				       h->raw_len);
-		r->payload = r->raw_buf.data;
-		r->payload_len = (size_t)n;
 	} else {
 		return gs_errf(-GS_E_FORMAT, "%s: chunk %u at offset %llu: unknown codec %u",
 			       r->name, h->seq, (unsigned long long)off, h->codec);

@@ -143,37 +143,33 @@ static int write_chunk(struct tf_writer *w, uint8_t type, uint16_t flags,
 	if (raw_len > TF_MAX_CHUNK_BYTES)
 		return fail(w, gs_errf(-GS_E_LIMIT, "%s: chunk of %zu bytes over limit",
 				       w->path, raw_len));
-	if (w->o.compress == TF_COMPRESS_ZSTD && raw_len > 64) {
-		size_t bound = ZSTD_compressBound(raw_len), z;
+	if (w->o.compress != TF_COMPRESS_NONE && raw_len > 64) {
+		bool zstd = w->o.compress == TF_COMPRESS_ZSTD;
+		size_t bound = zstd ? ZSTD_compressBound(raw_len)
+				    : (size_t)LZ4_compressBound((int)raw_len), z;
 		int err = gs_buf__reserve(&w->zbuf, bound);
 
 		if (err)
 			return fail(w, err);
-		z = ZSTD_compressCCtx(w->cctx, w->zbuf.data, bound, raw, raw_len,
-				      w->o.zstd_level);
-		if (ZSTD_isError(z))
-			return fail(w, gs_errf(-GS_E_COMPRESS, "%s: zstd: %s", w->path,
-					       ZSTD_getErrorName(z)));
-		if (z < raw_len) {
+		if (zstd) {
+			z = ZSTD_compressCCtx(w->cctx, w->zbuf.data, bound, raw, raw_len,
+					      w->o.zstd_level);
+			if (ZSTD_isError(z))
+				return fail(w, gs_errf(-GS_E_COMPRESS, "%s: zstd: %s", w->path,
+						       ZSTD_getErrorName(z)));
+		} else {
+			int k = LZ4_compress_default((const char *)raw, (char *)w->zbuf.data,
+						     (int)raw_len, (int)bound);
+
+			if (k <= 0)
+				return fail(w, gs_errf(-GS_E_COMPRESS,
+						       "%s: lz4 compression failed", w->path));
+			z = (size_t)k;
+		}
+		if (z < raw_len) { /* else stored as it is */
 			payload = w->zbuf.data;
 			stored = z;
-			h.codec = TF_CODEC_ZSTD;
-		}
-	} else if (w->o.compress == TF_COMPRESS_LZ4 && raw_len > 64) {
-		int bound = LZ4_compressBound((int)raw_len), z;
-		int err = gs_buf__reserve(&w->zbuf, (size_t)bound);
-
-		if (err)
-			return fail(w, err);
-		z = LZ4_compress_default((const char *)raw, (char *)w->zbuf.data,
-					 (int)raw_len, bound);
-		if (z <= 0)
-			return fail(w, gs_errf(-GS_E_COMPRESS, "%s: lz4 compression failed",
-					       w->path));
-		if ((size_t)z < raw_len) {
-			payload = w->zbuf.data;
-			stored = (size_t)z;
-			h.codec = TF_CODEC_LZ4;
+			h.codec = zstd ? TF_CODEC_ZSTD : TF_CODEC_LZ4;
 		}
 	}
 	h.stored_len = (uint32_t)stored;
