@@ -95,11 +95,11 @@ const char *an_go_cause_name(enum an_go_cause c)
 
 const char *an_go_state_name(unsigned int s)
 {
-	static const char *const names[AN_GO_STATES] = {
+	static const char *const names[AN_GO_NSTATES] = {
 		"unknown", "runnable", "running", "syscall", "waiting", "dead",
 	};
 
-	return s < AN_GO_STATES ? names[s] : "?";
+	return s < AN_GO_NSTATES ? names[s] : "?";
 }
 
 static const char *str_of(struct ctx *c, uint64_t sid, size_t *len)
@@ -546,7 +546,7 @@ static int transition(struct ctx *c, const struct tf_go_event *e)
 	uint64_t dur = 0;
 	int err;
 
-	if (to >= AN_GO_STATES || from >= AN_GO_STATES)
+	if (to >= AN_GO_NSTATES || from >= AN_GO_NSTATES)
 		return 0;
 	g = gs_get(c, pid, goid, &err);
 	if (!g)

@@ -44,7 +44,7 @@ enum an_go_cause {
 	AN_CAUSE_MAX,
 };
 
-#define AN_GO_STATES 6      /* Gscope__V1__GoState values 0..5 */
+#define AN_GO_NSTATES 6     /* Gscope__V1__GoState values 0..5 */
 #define AN_GO_MAX_REASONS 32
 
 struct an_go_stack {        /* one unblocking/creating stack */
@@ -105,9 +105,9 @@ struct an_go {
 	size_t nreasons;
 
 	/* states */
-	uint64_t trans_count[AN_GO_STATES][AN_GO_STATES];
-	uint64_t trans_ns[AN_GO_STATES][AN_GO_STATES];
-	uint64_t state_ns[AN_GO_STATES];
+	uint64_t trans_count[AN_GO_NSTATES][AN_GO_NSTATES];
+	uint64_t trans_ns[AN_GO_NSTATES][AN_GO_NSTATES];
+	uint64_t state_ns[AN_GO_NSTATES];
 
 	/* gc */
 	struct an_go_cycle *cycles;

@@ -163,8 +163,8 @@ static void states_text(FILE *f, const struct an_go *a)
 
 	fprintf(f, "== states: goroutine state transitions\n\n");
 	rd_table__init(&t, 5, heads);
-	for (unsigned int i = 0; i < AN_GO_STATES; i++) {
-		for (unsigned int j = 0; j < AN_GO_STATES; j++) {
+	for (unsigned int i = 0; i < AN_GO_NSTATES; i++) {
+		for (unsigned int j = 0; j < AN_GO_NSTATES; j++) {
 			uint64_t n = a->trans_count[i][j];
 
 			if (!n)
@@ -403,13 +403,13 @@ static void states_json(struct gs_json *j, const struct an_go *a)
 	gs_json__begin_object(j);
 	gs_json__key(j, "time_ns");
 	gs_json__begin_object(j);
-	for (unsigned int i = 0; i < AN_GO_STATES; i++)
+	for (unsigned int i = 0; i < AN_GO_NSTATES; i++)
 		gs_json__kv_uint(j, an_go_state_name(i), a->state_ns[i]);
 	gs_json__end_object(j);
 	gs_json__key(j, "transitions");
 	gs_json__begin_array(j);
-	for (unsigned int i = 0; i < AN_GO_STATES; i++) {
-		for (unsigned int k = 0; k < AN_GO_STATES; k++) {
+	for (unsigned int i = 0; i < AN_GO_NSTATES; i++) {
+		for (unsigned int k = 0; k < AN_GO_NSTATES; k++) {
 			uint64_t n = a->trans_count[i][k];
 
 			if (!n)
@@ -491,7 +491,7 @@ void rd_go__json(FILE *f, const struct an_go *a)
 	gs_json__init(&j, f, true);
 	gs_json__begin_object(&j);
 	gs_json__kv_uint(&j, "events", a->events);
-	gs_json__kv_uint(&j, "goroutines", a->goroutines);
+	gs_json__kv_uint(&j, "goroutine_count", a->goroutines);
 	gs_json__kv_uint(&j, "first_ts", a->first_ts);
 	gs_json__kv_uint(&j, "last_ts", a->last_ts);
 	if (a->sections & AN_GO_SCHED)
