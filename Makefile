@@ -163,7 +163,7 @@ golden: $(BIN) $(TOOLS)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_OUT := build/fuzz
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_OUT)/%)
-FUZZ_LIB_SRCS := $(wildcard base/*.c format/*.c runtime/*.c)
+FUZZ_LIB_SRCS := $(wildcard base/*.c format/*.c runtime/*.c) tests/lib/gocursor.c
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -I$(FUZZ_OUT)/gen \
 	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -173,7 +173,7 @@ $(FUZZ_OUT)/gen/format/gscope.pb-c.c: $(PROTO)
 	$(Q)$(PROTOC_C) --c_out=$(FUZZ_OUT)/gen $<
 
 $(FUZZ_OUT)/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(FUZZ_OUT)/gen/format/gscope.pb-c.c \
-		$(wildcard base/*.h format/*.h runtime/*.h)
+		$(wildcard base/*.h format/*.h runtime/*.h) tests/lib/gocursor.h
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) \
 		$(FUZZ_OUT)/gen/format/gscope.pb-c.c -lzstd -llz4 -lz -lprotobuf-c -lpthread -lm

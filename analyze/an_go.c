@@ -534,7 +534,12 @@ static enum an_go_cause cause_of(struct ctx *c, const struct tf_go_event *e)
 	}
 }
 
-static int transition(struct ctx *c, const struct tf_go_event *e)
+/*
+ * A goroutine state change.  sec is the sections asked for: a constant
+ * where go_batch() inlines this for the sched section alone.
+ */
+static inline __attribute__((always_inline)) int
+transition_in(struct ctx *c, const struct tf_go_event *e, unsigned int sec)
 {
 	struct an_go *a = c->a;
 	uint32_t pid = e->pid;
@@ -562,7 +567,7 @@ static int transition(struct ctx *c, const struct tf_go_event *e)
 		g->state = (uint8_t)to;
 		g->since = cold(c, g)->created = a->first_ts;
 		g->known = true;
-		if (a->sections & AN_GO_GOROUTINES)
+		if (sec & AN_GO_GOROUTINES)
 			return group_from_stack(c, g, stack, false);
 		return 0;
 	}
@@ -579,13 +584,15 @@ static int transition(struct ctx *c, const struct tf_go_event *e)
 	from = g->state;
 	if (ts > g->since)
 		dur = ts - g->since;
-	if (a->sections & AN_GO_GOROUTINES)
+	if (sec & AN_GO_GOROUTINES)
 		account(c, g, dur);
-	a->trans_count[from][to]++;
-	a->trans_ns[from][to] += dur;
-	a->state_ns[from] += dur;
+	if (sec & AN_GO_STATES) {
+		a->trans_count[from][to]++;
+		a->trans_ns[from][to] += dur;
+		a->state_ns[from] += dur;
+	}
 
-	if ((a->sections & AN_GO_SCHED) && from == ST_RUNNABLE && to == ST_RUNNING) {
+	if ((sec & AN_GO_SCHED) && from == ST_RUNNABLE && to == ST_RUNNING) {
 		an_hist__add(a->sched, dur);
 		an_hist__add(a->sched_cause[g->cause], dur);
 		if (g->agg) {
@@ -598,20 +605,20 @@ static int transition(struct ctx *c, const struct tf_go_event *e)
 	g->agg = 0;
 	if (to == ST_RUNNABLE) {
 		g->cause = (uint8_t)cause_of(c, e);
-		if ((a->sections & AN_GO_SCHED) &&
+		if ((sec & AN_GO_SCHED) &&
 		    (g->cause == AN_CAUSE_CREATE || g->cause == AN_CAUSE_UNBLOCK)) {
 			err = stack_agg(c, stack, &g->agg);
 			if (err)
 				return err;
 		}
 	}
-	if (to == ST_WAITING && (a->sections & AN_GO_GOROUTINES)) {
+	if (to == ST_WAITING && (sec & AN_GO_GOROUTINES)) {
 		err = reason_of(c, e->reason_sid, &g->reason);
 		if (err)
 			return err;
 	}
 	/* group: the start function, else the root of the goroutine's own stack */
-	if (!(a->sections & AN_GO_GOROUTINES) || cold(c, g)->group)
+	if (!(sec & AN_GO_GOROUTINES) || cold(c, g)->group)
 		;
 	else if (kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE)
 		err = group_from_stack(c, g, e->arg2, true);
@@ -622,11 +629,16 @@ static int transition(struct ctx *c, const struct tf_go_event *e)
 	g->state = (uint8_t)to;
 	g->since = ts;
 	if (to == ST_DEAD) {
-		if (a->sections & AN_GO_GOROUTINES)
+		if (sec & AN_GO_GOROUTINES)
 			err = flush(c, g, ts);
 		gs_del(c, pid, goid, g);
 	}
 	return err;
+}
+
+static int transition(struct ctx *c, const struct tf_go_event *e)
+{
+	return transition_in(c, e, c->a->sections);
 }
 
 /* ------------------------------------------------------------ gc */
@@ -756,24 +768,46 @@ static int other_event(struct ctx *c, const struct tf_go_event *e)
 
 /* ------------------------------------------------------------ packets */
 
+#define EV_BLOCK 128 /* events read from the cursor at a time */
+
+/* The events of a block; sec as in transition_in(). */
+static inline __attribute__((always_inline)) int
+go_events(struct ctx *c, const struct tf_go_event *ev, int n, unsigned int sec)
+{
+	struct an_go *a = c->a;
+	int err = 0;
+
+	for (int i = 0; i < n && !err; i++) {
+		const struct tf_go_event *e = &ev[i];
+
+		/* transition() reads first_ts: kept up to date event by event */
+		if (e->ts < a->first_ts)
+			a->first_ts = e->ts;
+		if (e->ts > a->last_ts)
+			a->last_ts = e->ts;
+		if (e->to_state && e->goid)
+			err = sec ? transition_in(c, e, sec) : transition(c, e);
+		else
+			err = other_event(c, e);
+	}
+	return err;
+}
+
 static int go_batch(struct ctx *c, struct tf_go_cursor *cur)
 {
 	struct an_go *a = c->a;
-	struct tf_go_event e;
-	int err = 0, more;
+	struct tf_go_event ev[EV_BLOCK];
+	int err = 0, n;
 
-	while (!err && (more = tf_go_cursor__next(cur, &e)) > 0) {
-		a->events++;
-		if (e.ts < a->first_ts)
-			a->first_ts = e.ts;
-		if (e.ts > a->last_ts)
-			a->last_ts = e.ts;
-		if (e.to_state && e.goid)
-			err = transition(c, &e);
+	while (!err && (n = tf_go_cursor__read(cur, ev, EV_BLOCK)) > 0) {
+		a->events += (uint64_t)n;
+		/* the sched section alone (the common query) has its own loop */
+		if (a->sections == AN_GO_SCHED)
+			err = go_events(c, ev, n, AN_GO_SCHED);
 		else
-			err = other_event(c, &e);
+			err = go_events(c, ev, n, 0);
 	}
-	if (!err && more < 0)
+	if (!err && n < 0)
 		err = tf_reader__go_failed(c->r);
 	return err;
 }

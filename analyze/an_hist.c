@@ -10,17 +10,6 @@ void an_hist__init(struct an_hist *h)
 	h->min = UINT64_MAX;
 }
 
-static unsigned int bucket_of(uint64_t v)
-{
-	unsigned int e;
-
-	if (v < AN_HIST_LINEAR)
-		return (unsigned int)v;
-	e = 63 - (unsigned int)__builtin_clzll(v); /* >= 8 */
-	return AN_HIST_LINEAR + (e - 8) * AN_HIST_SUB +
-	       (unsigned int)((v >> (e - 7)) & (AN_HIST_SUB - 1));
-}
-
 /* [lo, hi) of bucket i */
 static void bucket_range(unsigned int i, uint64_t *lo, uint64_t *hi)
 {
@@ -35,18 +24,6 @@ static void bucket_range(unsigned int i, uint64_t *lo, uint64_t *hi)
 	sub = (i - AN_HIST_LINEAR) % AN_HIST_SUB;
 	*lo = (uint64_t)(AN_HIST_SUB + sub) << (e - 7);
 	*hi = *lo + ((uint64_t)1 << (e - 7));
-}
-
-void an_hist__add(struct an_hist *h, uint64_t v)
-{
-	h->count++;
-	h->sum = h->sum + v < h->sum ? UINT64_MAX : h->sum + v;
-	if (v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-	h->b[bucket_of(v)]++;
-	h->log2[v ? 64 - __builtin_clzll(v) : 0]++;
 }
 
 void an_hist__merge(struct an_hist *dst, const struct an_hist *src)

@@ -28,10 +28,32 @@ struct an_hist {
 };
 
 void an_hist__init(struct an_hist *h);
-void an_hist__add(struct an_hist *h, uint64_t v);
 void an_hist__merge(struct an_hist *dst, const struct an_hist *src);
 
 /* Value at quantile q in [0, 1] (0 when empty). */
 uint64_t an_hist__quantile(const struct an_hist *h, double q);
 
+static inline unsigned int an_hist__bucket(uint64_t v)
+{
+	unsigned int e;
+
+	if (v < AN_HIST_LINEAR)
+		return (unsigned int)v;
+	e = 63 - (unsigned int)__builtin_clzll(v); /* >= 8 */
+	return AN_HIST_LINEAR + (e - 8) * AN_HIST_SUB +
+	       (unsigned int)((v >> (e - 7)) & (AN_HIST_SUB - 1));
+}
+
+/* Inline: analyses add a value per event. */
+static inline void an_hist__add(struct an_hist *h, uint64_t v)
+{
+	h->count++;
+	h->sum = h->sum + v < h->sum ? UINT64_MAX : h->sum + v;
+	if (v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+	h->b[an_hist__bucket(v)]++;
+	h->log2[v ? 64 - __builtin_clzll(v) : 0]++;
+}
 #endif

@@ -68,31 +68,47 @@ static inline const uint8_t *gs_varint_get_slow(const uint8_t *p,
 	return NULL;
 }
 
-static inline const uint8_t *gs_varint_get(const uint8_t *p,
-					   const uint8_t *end, uint64_t *out)
+/*
+ * gs_varint_get() where at least GS_VARINT_MAX bytes follow p: no bounds
+ * checks; one- and two-byte values (most) take the first branches.
+ */
+static inline const uint8_t *gs_varint_get10(const uint8_t *p, uint64_t *out)
 {
-	uint64_t v, b;
+	uint64_t v = p[0], b;
 
-	if (end - p < GS_VARINT_MAX)
-		return gs_varint_get_slow(p, end, out);
-	/* at least 10 bytes left: no bounds checks, unrolled */
-	v = *p++;
-	if (v < 0x80)
-		goto done;
-	v &= 0x7f;
-	for (unsigned int shift = 7; shift < 63; shift += 7) {
+	if (v < 0x80) {
+		*out = v;
+		return p + 1;
+	}
+	b = p[1];
+	v = (v & 0x7f) | b << 7;
+	if (b < 0x80) {
+		*out = v;
+		return p + 2;
+	}
+	v &= 0x3fff;
+	p += 2;
+	for (unsigned int shift = 14; shift < 63; shift += 7) {
 		b = *p++;
 		v |= (b & 0x7f) << shift;
-		if (b < 0x80)
-			goto done;
+		if (b < 0x80) {
+			*out = v;
+			return p;
+		}
 	}
 	b = *p++; /* 10th byte holds bit 63 only */
 	if (b > 1)
 		return NULL;
-	v |= b << 63;
-done:
-	*out = v;
+	*out = v | b << 63;
 	return p;
+}
+
+static inline const uint8_t *gs_varint_get(const uint8_t *p,
+					   const uint8_t *end, uint64_t *out)
+{
+	if (end - p < GS_VARINT_MAX)
+		return gs_varint_get_slow(p, end, out);
+	return gs_varint_get10(p, out);
 }
 
 #endif

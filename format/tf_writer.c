@@ -743,24 +743,17 @@ int tf_writer__cpu_sample(struct tf_writer *w, const struct tf_cpu_sample *e)
 	return event_done(w, wb);
 }
 
-/* Sparse layout (gscope.proto): ts, goid and kind_flags for every event,
- * the other columns only where the event's value is not the default. */
-int tf_writer__go_event(struct tf_writer *w, const struct tf_go_event *e)
+/*
+ * Sparse layout (gscope.proto): ts, goid and kind_flags for every event,
+ * the other columns only where the event's value is not the default.  The
+ * batch has room for the event; returns the columns with a non-default value.
+ */
+static inline __attribute__((always_inline)) uint32_t
+go_encode(struct tf_batch_enc *b, const struct tf_go_event *e)
 {
-	struct wbatch *wb;
-	struct tf_batch_enc *b;
 	uint32_t kw = e->kind, nd = 1u << TF_GO_KIND_FLAGS;
 	uint8_t dt = tf_go_default_trans(e->kind);
 
-	if (w->err)
-		return w->err;
-	if (e->kind > TF_GOF_KIND_MASK)
-		return gs_errf(-EINVAL, "%s: go event kind %u out of range", w->path,
-			       e->kind);
-	wb = batch_by_pid(w, TF_PKT_GO_EVENTS, e->pid);
-	if (!wb || batch_event(w, wb, 0, e->ts))
-		return w->err;
-	b = &wb->e;
 	tf_batch_enc_ts(b, TF_GO_TS, 0, e->ts);
 	nd |= tf_batch_enc_u64(b, TF_GO_GOID, e->goid, 0);
 	if (e->from_state != (unsigned int)(dt >> 4) || e->to_state != (dt & 15u)) {
@@ -798,8 +791,83 @@ int tf_writer__go_event(struct tf_writer *w, const struct tf_go_event *e)
 		nd |= tf_batch_enc_u64(b, TF_GO_ARG2, e->arg2, 0);
 	}
 	tf_batch_enc_u32(b, TF_GO_KIND_FLAGS, kw);
-	b->nondefault |= nd;
+	return nd;
+}
+
+static int bad_go_kind(struct tf_writer *w, uint32_t kind)
+{
+	return gs_errf(-EINVAL, "%s: go event kind %u out of range", w->path, kind);
+}
+
+int tf_writer__go_event(struct tf_writer *w, const struct tf_go_event *e)
+{
+	struct wbatch *wb;
+
+	if (w->err)
+		return w->err;
+	if (e->kind > TF_GOF_KIND_MASK)
+		return bad_go_kind(w, e->kind);
+	wb = batch_by_pid(w, TF_PKT_GO_EVENTS, e->pid);
+	if (!wb || batch_event(w, wb, 0, e->ts))
+		return w->err;
+	wb->e.nondefault |= go_encode(&wb->e, e);
 	return event_done(w, wb);
+}
+
+int tf_writer__go_events(struct tf_writer *w, const struct tf_go_event *ev, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		struct wbatch *wb;
+		struct tf_batch_enc *b;
+		uint64_t lo, hi;
+		uint32_t nd = 0, pid = ev[i].pid;
+		size_t room, k = 0;
+		unsigned int tick;
+
+		/* the first event as tf_writer__go_event(): room, base_ts */
+		if (w->err)
+			return w->err;
+		if (ev[i].kind > TF_GOF_KIND_MASK)
+			return bad_go_kind(w, ev[i].kind);
+		wb = batch_by_pid(w, TF_PKT_GO_EVENTS, pid);
+		if (!wb || batch_event(w, wb, 0, ev[i].ts))
+			return w->err;
+		b = &wb->e;
+		/* then, with no checks but the kind and pid, as many as fit */
+		room = b->cap[0] - b->n[0] + 1;
+		if (room > w->o.batch_events - b->n[0] + 1)
+			room = w->o.batch_events - b->n[0] + 1;
+		if (room > n - i)
+			room = n - i;
+		lo = b->min_ts;
+		hi = b->max_ts;
+		do {
+			const struct tf_go_event *e = &ev[i + k];
+
+			if (e->ts < lo)
+				lo = e->ts;
+			if (e->ts > hi)
+				hi = e->ts;
+			nd |= go_encode(b, e);
+		} while (++k < room && ev[i + k].pid == pid && ev[i + k].kind <= TF_GOF_KIND_MASK);
+		b->n[0] += k - 1;
+		b->min_ts = lo;
+		b->max_ts = hi;
+		b->nondefault |= nd;
+		i += k;
+		/* event_done() for the k events */
+		tick = w->tick;
+		w->tick += (unsigned int)k;
+		if ((tick ^ w->tick) & ~1023u) /* passed a multiple of 1024 */
+			w->tick &= ~1023u;
+		else if (b->n[0] + b->n[1] < w->o.batch_events)
+			continue;
+		if (event_done_slow(w, wb))
+			return w->err;
+	}
+	return 0;
 }
 
 int tf_writer__alloc(struct tf_writer *w, const struct tf_alloc *e)

@@ -68,6 +68,8 @@ int tf_writer__sched_switch(struct tf_writer *w, const struct tf_sched_switch *e
 int tf_writer__sched_wakeup(struct tf_writer *w, const struct tf_sched_wakeup *e);
 int tf_writer__cpu_sample(struct tf_writer *w, const struct tf_cpu_sample *e);
 int tf_writer__go_event(struct tf_writer *w, const struct tf_go_event *e);
+/* n Go events, as n tf_writer__go_event() calls (they may span processes). */
+int tf_writer__go_events(struct tf_writer *w, const struct tf_go_event *ev, size_t n);
 int tf_writer__alloc(struct tf_writer *w, const struct tf_alloc *e);
 
 /* Add a low-volume packet (process, thread, GC cycle, ...), packed as is. */

@@ -12,6 +12,7 @@
 #include "runtime/rt_goimport.h"
 
 #define MAX_STACK_ID (1u << 24)
+#define IMP_BUF 128
 
 struct imp {
 	struct tf_writer *w;
@@ -23,6 +24,8 @@ struct imp {
 	uint64_t gen_bytes;    /* file bytes when the .gst generation began */
 	uint64_t events;
 	const struct rt_goimport_opts *o;
+	struct tf_go_event buf[IMP_BUF]; /* events not yet given to the writer */
+	size_t nbuf;
 	/* decoder strings do not change within a generation (rt_gotrace.h):
 	 * the pointer and length stand for the bytes */
 	struct {
@@ -117,10 +120,24 @@ static int on_stack(void *ctx, uint64_t id, const struct rt_go_frame *f, size_t 
  * tables carry over (the same stacks recur), except that a new .gst
  * generation starts every 64 MiB to bound what a damaged chunk can cost.
  */
+/* Hand the buffered events to the writer. */
+static int flush_events(struct imp *im)
+{
+	size_t n = im->nbuf;
+
+	im->nbuf = 0;
+	return n ? tf_writer__go_events(im->w, im->buf, n) : 0;
+}
+
 static int on_generation(void *ctx, uint64_t gen)
 {
 	struct imp *im = ctx;
-	uint64_t written = tf_writer__stats(im->w)->file_bytes;
+	uint64_t written;
+	int err = flush_events(im);
+
+	if (err)
+		return err;
+	written = tf_writer__stats(im->w)->file_bytes;
 
 	if (im->stacks)
 		memset(im->stacks, 0, im->nstacks * sizeof(uint64_t));
@@ -135,22 +152,29 @@ static int on_generation(void *ctx, uint64_t gen)
 static int on_event(void *ctx, const struct rt_go_event *e)
 {
 	struct imp *im = ctx;
-	struct tf_go_event g = {
+	struct tf_go_event *g = &im->buf[im->nbuf];
+	int err;
+
+	*g = (struct tf_go_event){
 		.ts = e->ts, .pid = im->pid, .kind = e->kind, .goid = e->g,
 		.from_state = e->from, .to_state = e->to, .p = e->p, .m = e->m,
 		.stack_id = map_stack(im, e->stack), .arg = e->arg, .arg2 = e->arg2,
 	};
-	int err = intern_str(im, e->str, e->str_len, &g.reason_sid);
-
+	err = intern_str(im, e->str, e->str_len, &g->reason_sid);
 	if (err)
 		return err;
-	if ((++im->events & 0xffff) == 0 && im->o && im->o->progress)
-		im->o->progress(im->o->progress_ctx, im->events);
 	if (e->kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE)
-		g.arg2 = map_stack(im, e->arg2);
+		g->arg2 = map_stack(im, e->arg2);
 	else if (e->kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_LOG)
-		err = intern_str(im, e->str2, e->str2_len, &g.arg2);
-	return err ?: tf_writer__go_event(im->w, &g);
+		err = intern_str(im, e->str2, e->str2_len, &g->arg2);
+	if (err)
+		return err;
+	if (++im->nbuf < IMP_BUF)
+		return 0;
+	im->events += IMP_BUF;
+	if ((im->events & 0xffff) == 0 && im->o && im->o->progress)
+		im->o->progress(im->o->progress_ctx, im->events);
+	return flush_events(im);
 }
 
 static int on_cpu_sample(void *ctx, uint64_t ts, uint64_t g, int32_t p,
@@ -162,7 +186,7 @@ static int on_cpu_sample(void *ctx, uint64_t ts, uint64_t g, int32_t p,
 		.stack_id = map_stack(im, stack), .goid = g,
 	};
 
-	return tf_writer__cpu_sample(im->w, &s);
+	return flush_events(im) ?: tf_writer__cpu_sample(im->w, &s);
 }
 
 static int write_process(struct imp *im, const char *source, int version)
@@ -203,6 +227,7 @@ int rt_goimport__mem(const uint8_t *data, size_t len, const char *name,
 		return err;
 	err = write_process(&im, o && o->source ? o->source : name, version);
 	err = err ?: rt_gotrace__decode(data, len, name, &sink, st);
+	err = err ?: flush_events(&im);
 	gs_free(im.stacks);
 	gs_free(im.frames);
 	return err;

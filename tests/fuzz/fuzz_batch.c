@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "format/tf_batch.h"
+#include "tests/lib/gocursor.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,6 +23,7 @@ static void check_cursor(const uint8_t *p, size_t len, const struct tf_batch *d)
 	struct tf_go_cursor c;
 	struct tf_go_event e;
 	size_t at, i = 0;
+	char why[160];
 	int rc = tf_go_cursor__init(&c, p, len, UINT32_MAX, &at);
 
 	if (rc == -EAGAIN) {
@@ -51,6 +53,11 @@ static void check_cursor(const uint8_t *p, size_t len, const struct tf_batch *d)
 		i++;
 	}
 	if (d && (rc != 0 || i != d->n[0]))
+		abort();
+	/* blocks of events: the same events and the same end or error */
+	if (gocursor_read_agrees(p, len, d, UINT32_MAX, 1 + len % 64, why, sizeof(why)) ||
+	    gocursor_read_agrees(p, len, d, 1u << TF_GO_STACK | 1u << TF_GO_P, 3, why,
+				 sizeof(why)))
 		abort();
 }
 

@@ -20,6 +20,7 @@
 #include <criterion/criterion.h>
 
 #include "tests/unit/tutil.h"
+#include "tests/lib/gocursor.h"
 #include "base/gs_err.h"
 #include "base/gs_mem.h"
 #include "base/gs_varint.h"
@@ -641,6 +642,19 @@ Test(batch, field_numbers_match_proto)
 	cr_assert_null(tf_batch_field_name(TF_PKT_PROCESS, 1));
 }
 
+/* tf_go_cursor__read() in blocks of 1, 7 and 64 events reads what
+ * tf_go_cursor__next() reads, and fails where it fails. */
+static void read_agrees(const uint8_t *p, size_t len, const struct tf_batch *d,
+			uint32_t want, const char *ctx)
+{
+	static const size_t maxes[] = { 1, 7, 64 };
+	char why[160];
+
+	for (size_t i = 0; i < sizeof(maxes) / sizeof(maxes[0]); i++)
+		REQ(!gocursor_read_agrees(p, len, d, want, maxes[i], why, sizeof(why)),
+		    "%s: read(%zu): %s", ctx, maxes[i], why);
+}
+
 /*
  * The Go event cursor over bytes reads what tf_batch__decode() reads, field
  * for field (all fields, then only some); -EAGAIN only for non-canonical
@@ -687,6 +701,7 @@ static bool cursor_matches_decode(const uint8_t *p, size_t len, const char *ctx)
 		}
 		REQ(rc == 0 && i == b->n[0], "%s: %zu events, want %zu (rc %d)", ctx, i,
 		    b->n[0], rc);
+		read_agrees(p, len, b, want, ctx);
 	}
 	tf_batch_buf__release(&bb);
 	return canonical;
@@ -1614,6 +1629,7 @@ static int sparse_decode(Gscope__V1__GoEventBatch *m, struct tf_batch_buf *bb)
 	if (cerr < 0)
 		cr_assert(c.bad == NULL || (c.bad >= buf && c.bad <= buf + len));
 	cr_assert_eq(cerr, err, "cursor %d, decoder %d", cerr, err);
+	read_agrees(buf, len, NULL, want, "sparse");
 	free(buf);
 	return err;
 }

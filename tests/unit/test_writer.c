@@ -321,3 +321,72 @@ Test(writer, go_events_sparse_round_trip, .init = setup, .fini = teardown)
 	}
 	free(ev);
 }
+
+/* Write ev[0..n) to path, one call per event or in blocks of random size. */
+static void write_go(const char *path, const struct tf_go_event *ev, size_t n, bool blocks,
+		     size_t bad_at)
+{
+	struct tf_writer_opts o = { .batch_events = 300, .flush_interval_ns = UINT64_MAX };
+	struct rng r = { 5 };
+	struct tf_writer *w;
+
+	cr_assert_eq(tf_writer__open(path, &o, NULL, &w), 0);
+	for (size_t i = 0; i < n;) {
+		size_t k = blocks ? 1 + below(&r, 700) : 1;
+		int err;
+
+		if (k > n - i)
+			k = n - i;
+		err = blocks ? tf_writer__go_events(w, ev + i, k) : tf_writer__go_event(w, ev + i);
+		if (bad_at >= i && bad_at < i + k) {
+			cr_assert_eq(err, -EINVAL, "event %zu", bad_at);
+			break;
+		}
+		cr_assert_eq(err, 0, "event %zu", i);
+		i += k;
+	}
+	cr_assert_eq(tf_writer__close(w), 0);
+}
+
+/*
+ * tf_writer__go_events() writes the bytes that one tf_writer__go_event()
+ * per event writes: across batch boundaries, capacity growth and changes
+ * of process; an event of a bad kind fails the call after the events
+ * before it are written.
+ */
+Test(writer, go_events_in_blocks_write_the_same_bytes, .init = setup, .fini = teardown)
+{
+	enum { N = 20000 };
+	struct tf_go_event *ev = calloc(N, sizeof(*ev));
+	struct rng r = { 7 };
+	char one[128], blk[128];
+	uint32_t pid = 77;
+	size_t len1, len2;
+	uint8_t *a, *b;
+
+	cr_assert_not_null(ev);
+	for (size_t i = 0; i < N; i++) {
+		if (below(&r, 200) == 0)
+			pid = 70 + (uint32_t)below(&r, 4); /* runs of one process */
+		ev[i] = random_go_event(&r, 100000 + 37 * i - below(&r, 3000)); /* out of order */
+		ev[i].pid = pid;
+	}
+	snprintf(one, sizeof(one), "%s/one.gst", dir);
+	snprintf(blk, sizeof(blk), "%s/blocks.gst", dir);
+	for (int pass = 0; pass < 2; pass++) {
+		size_t bad_at = pass ? N / 2 + 3 : SIZE_MAX;
+
+		if (pass)
+			ev[bad_at].kind = 64;
+		write_go(one, ev, N, false, bad_at);
+		write_go(blk, ev, N, true, bad_at);
+		a = slurp(one, &len1);
+		b = slurp(blk, &len2);
+		cr_assert_gt(len1, 20000);
+		cr_assert(len1 == len2 && !memcmp(a, b, len1), "pass %d: files differ", pass);
+		free(a);
+		free(b);
+	}
+	cr_assert_eq(count_events(one, NULL), N / 2 + 3);
+	free(ev);
+}

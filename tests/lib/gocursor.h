@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Cross-checks of the Go event cursor for unit tests and fuzz harnesses. */
+#ifndef GS_TESTS_GOCURSOR_H
+#define GS_TESTS_GOCURSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format/tf_batch.h"
+
+bool gocursor_event_eq(const struct tf_go_event *a, const struct tf_go_event *b);
+
+/*
+ * Walk a GoEventBatch body with tf_go_cursor__next() and with
+ * tf_go_cursor__read() in blocks of max events (want as for the cursor; d:
+ * the decoded batch, used when the bytes are not canonical, may be NULL).
+ * 0 when they agree: the same events and the same end, or the same error
+ * at the same place (read() loses the events of its failing call); -1 and
+ * a description in why otherwise.
+ */
+int gocursor_read_agrees(const uint8_t *p, size_t len, const struct tf_batch *d,
+			 uint32_t want, size_t max, char *why, size_t why_len);
+
+#endif
