@@ -24,11 +24,39 @@ static inline uint64_t mix(uint64_t h)
 	return h;
 }
 
+static inline uint64_t rotl(uint64_t x, unsigned int r)
+{
+	return x << r | x >> (64 - r);
+}
+
+/* One word into a lane: multiply, rotate, multiply (as xxHash's rounds). */
+static inline uint64_t lane(uint64_t acc, uint64_t v)
+{
+	return rotl(acc + v * 0xc2b2ae3d27d4eb4full, 31) * 0x9e3779b185ebca87ull;
+}
+
 uint64_t gs_hash(const void *key, size_t len)
 {
 	const uint8_t *p = key;
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
 
+	/* long keys (log messages, paths): four independent lanes */
+	if (len >= 32) {
+		uint64_t a = h, b = ~h, c = h + 0x27d4eb2f165667c5ull, d = h - 1;
+
+		do {
+			uint64_t v[4];
+
+			memcpy(v, p, 32);
+			a = lane(a, v[0]);
+			b = lane(b, v[1]);
+			c = lane(c, v[2]);
+			d = lane(d, v[3]);
+			p += 32;
+			len -= 32;
+		} while (len >= 32);
+		h = mix(a) ^ rotl(mix(b), 17) ^ rotl(mix(c), 31) ^ rotl(mix(d), 47);
+	}
 	while (len >= 8) {
 		uint64_t v;
 

@@ -293,6 +293,50 @@ Test(base, zigzag)
 
 /* ------------------------------------------------------------ intern */
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * gs_hash() on long keys (the four-lane path) and short ones: every
+ * single-bit change of a 300-byte key and every length gives a distinct
+ * hash, and the low 10 bits (a table's slot) spread 65536 keys evenly.
+ */
+Test(base, hash_single_bits_and_spread)
+{
+	enum { KEY = 300, NK = 65536 };
+	static uint8_t key[KEY];
+	uint64_t *h = calloc(NK, sizeof(*h));
+	unsigned int buckets[1024] = { 0 }, lo = NK, hi = 0;
+	size_t n = 0;
+
+	cr_assert_not_null(h);
+	for (size_t bit = 0; bit < KEY * 8; bit++) {
+		key[bit / 8] ^= (uint8_t)(1u << bit % 8);
+		h[n++] = gs_hash(key, KEY);
+		key[bit / 8] ^= (uint8_t)(1u << bit % 8);
+	}
+	for (size_t len = 0; len <= KEY; len++)
+		h[n++] = gs_hash(key, len);
+	qsort(h, n, sizeof(*h), cmp_u64);
+	for (size_t i = 1; i < n; i++)
+		cr_assert_neq(h[i], h[i - 1], "collision among %zu keys", n);
+	/* counters in the middle of a long key: 64 keys per bucket expected */
+	for (uint32_t i = 0; i < NK; i++) {
+		memcpy(key + 100, &i, sizeof(i));
+		buckets[gs_hash(key, 200 + i % 64) & 1023]++;
+	}
+	for (int i = 0; i < 1024; i++) {
+		lo = buckets[i] < lo ? buckets[i] : lo;
+		hi = buckets[i] > hi ? buckets[i] : hi;
+	}
+	cr_assert(lo >= 30 && hi <= 105, "bucket counts from %u to %u", lo, hi);
+	free(h);
+}
+
 Test(base, intern_dense_first_seen_find_key)
 {
 	struct gs_intern t = GS_INTERN_INIT;
