@@ -2,11 +2,15 @@
 # bench/gotrace.sh: gscope import + analyze --section sched against
 # `go tool trace -pprof=sched` on large Go execution traces.
 #
-# Generates a >= 20 MB trace with the fixture workload under Go 1.19 (v1
-# format) and Go 1.23 (v2 format), then runs both tools REPS times each,
+# Generates >= 20 MB traces with the fixture workload: `big` (ping-pong,
+# spawn waves and long user logs) under Go 1.19 (v1 format) and Go 1.23
+# (v2 format), and `mixed` (all six workloads) under Go 1.19.  Then runs
+# both tools REPS times each on each trace,
 # interleaved, each measured run after one unmeasured warm-up run of the
 # same command, and prints the median CPU time (user+sys) and peak RSS of
-# each, their ratios, and gscope's events per CPU-second.
+# each, their ratios, and gscope's events per CPU-second.  The VM's speed
+# drifts over minutes, for both tools alike, so the median of each run's
+# own ratio (the two tools timed back to back) is printed as well.
 #   usage: bench/gotrace.sh [REPS]        (default 7; run from the repo root)
 set -euo pipefail
 REPS=${1:-7}
@@ -35,13 +39,13 @@ build_workload() { # version -> path of the built workload
 	echo "$bin"
 }
 
-make_trace() { # version -> trace path (>= 20 MB)
-	local v=$1 bin t scale=1
+make_trace() { # version [mode [first-scale]] -> trace path (>= 20 MB)
+	local v=$1 mode=${2:-big} scale=${3:-1} bin t
 	bin=$(build_workload "$v")
-	t=$OUT/big-go${v/./}.trace
+	t=$OUT/$mode-go${v/./}.trace
 	if [ ! -s "$t" ] || [ "$(stat -c %s "$t")" -lt 20000000 ]; then
 		while :; do
-			"$bin" big -procs 2 -scale "$scale" -o "$t" >/dev/null
+			"$bin" "$mode" -procs 2 -scale "$scale" -o "$t" >/dev/null
 			[ "$(stat -c %s "$t")" -ge 20000000 ] && break
 			scale=$((scale * 2))
 		done
@@ -68,9 +72,9 @@ gscope_run() { # trace -> "cpu peak"
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-bench_one() { # version label
-	local v=$1 t go events gcpu=() gmem=() rcpu=() rmem=() i r
-	t=$(make_trace "$v")
+bench_one() { # version [mode [first-scale]]
+	local v=$1 t go events gcpu=() gmem=() rcpu=() rmem=() pair=() i r
+	t=$(make_trace "$@")
 	go=$(gobin "$v")
 	"$GSCOPE" import "$t" -o "$OUT/b.gst" 2>/dev/null
 	events=$("$GSCOPE" info --json "$OUT/b.gst" | awk -F'[:,]' '/"go_events"/ { gsub(/ /, "", $2); print $2; exit }')
@@ -82,6 +86,7 @@ bench_one() { # version label
 		r=$(gscope_run "$t"); gcpu+=("${r% *}"); gmem+=("${r#* }")
 		measure "$go" tool trace -pprof=sched "$t" >/dev/null
 		r=$(measure "$go" tool trace -pprof=sched "$t"); rcpu+=("${r% *}"); rmem+=("${r#* }")
+		pair+=("$(awk -v g="${gcpu[i]}" -v r="${rcpu[i]}" 'BEGIN { printf "%.2f", r / g }')")
 	done
 	local gc gm rc rm
 	gc=$(printf '%s\n' "${gcpu[@]}" | median); gm=$(printf '%s\n' "${gmem[@]}" | median)
@@ -89,8 +94,10 @@ bench_one() { # version label
 	echo "trace=$t bytes=$(stat -c %s "$t") go_events=$events reps=$REPS"
 	echo "  gscope import+analyze: cpu_s=$gc peak_mib=$((gm / 1024))"
 	echo "  go${v} tool trace -pprof=sched: cpu_s=$rc peak_mib=$((rm / 1024))"
-	awk -v gc="$gc" -v rc="$rc" -v gm="$gm" -v rm="$rm" -v ev="$events" 'BEGIN {
+	awk -v gc="$gc" -v rc="$rc" -v gm="$gm" -v rm="$rm" -v ev="$events" \
+		-v pr="$(printf '%s\n' "${pair[@]}" | median)" 'BEGIN {
 		printf "  cpu_ratio=%.1fx (go tool trace / gscope)\n", rc / (gc > 0 ? gc : 0.001)
+		printf "  cpu_ratio_paired=%.1fx (median of the %d runs\x27 own ratios)\n", pr, '"$REPS"'
 		printf "  memory_ratio=%.3f (gscope / go tool trace)\n", gm / rm
 		printf "  gscope_events_per_cpu_s=%.0f\n", ev / (gc > 0 ? gc : 0.001)
 	}'
@@ -99,3 +106,6 @@ bench_one() { # version label
 echo "bench/gotrace: $(nproc) CPUs, medians of $REPS runs (CPU = user + sys)"
 bench_one 1.19
 bench_one 1.23
+# the mix of goroutine storms, ping-pong, mutexes, syscalls and GC, 5 M
+# events, like the 24 MB trace of the issue (go tool trace: 1.6-1.9 GB)
+bench_one 1.19 mixed 64

@@ -218,71 +218,33 @@ int tf_go_cursor__end(struct tf_go_cursor *c);
 		(dst) = (type)v_;                                             \
 	} while (0)
 
-/* A sparse column: a value when the event's flag is set. */
-#define TF_GO_CURSOR_SPARSE_(c, f, kw, flag, dst, type)                     \
-	do {                                                                  \
-		uint64_t v_ = 0;                                              \
-		if (((kw) & (flag)) && ((c)->want >> (f) & 1))                \
-			TF_GO_CURSOR_GET_(c, f, v_);                          \
-		(dst) = (type)v_;                                             \
-	} while (0)
-
 /* Next event into *ev: 1, 0 after the last (all wanted columns used up
  * exactly), or -GS_E_FORMAT (c->bad says where). */
 static inline int tf_go_cursor__next(struct tf_go_cursor *c, struct tf_go_event *ev)
 {
-	uint64_t v, kw;
+	uint64_t v;
 
 	if (c->b)
 		return tf_go_cursor__next_batch(c, ev);
+	if (c->sparse) /* one reader of the sparse rules */
+		return tf_go_cursor__read(c, ev, 1);
 	if (c->s[TF_GO_TS] == c->e[TF_GO_TS])
 		return tf_go_cursor__end(c);
 	TF_GO_CURSOR_GET_(c, TF_GO_TS, v);
 	c->ts += (uint64_t)gs_zigzag_dec(v);
 	ev->ts = c->ts;
 	ev->pid = (uint32_t)c->key;
-	if (!c->sparse) {
-		TF_GO_CURSOR_DENSE_(c, TF_GO_KIND, ev->kind, uint32_t);
-		TF_GO_CURSOR_DENSE_(c, TF_GO_GOID, ev->goid, uint64_t);
-		TF_GO_CURSOR_DENSE_(c, TF_GO_FROM, ev->from_state, uint32_t);
-		TF_GO_CURSOR_DENSE_(c, TF_GO_TO, ev->to_state, uint32_t);
-		TF_GO_CURSOR_DENSE_(c, TF_GO_REASON, ev->reason_sid, uint64_t);
-		TF_GO_CURSOR_DENSE_(c, TF_GO_P, v, uint64_t);
-		ev->p = (int32_t)((uint32_t)v >> 1 ^ -((uint32_t)v & 1));
-		TF_GO_CURSOR_DENSE_(c, TF_GO_M, ev->m, uint64_t);
-		TF_GO_CURSOR_DENSE_(c, TF_GO_STACK, ev->stack_id, uint64_t);
-		TF_GO_CURSOR_DENSE_(c, TF_GO_ARG, ev->arg, uint64_t);
-		TF_GO_CURSOR_DENSE_(c, TF_GO_ARG2, ev->arg2, uint64_t);
-		return 1;
-	}
-	TF_GO_CURSOR_GET_(c, TF_GO_KIND_FLAGS, kw);
-	if (kw > TF_GOF_ALL) {
-		c->bad = c->s[TF_GO_KIND_FLAGS] - 1;
-		return -GS_E_FORMAT;
-	}
-	ev->kind = (uint32_t)(kw & TF_GOF_KIND_MASK);
+	TF_GO_CURSOR_DENSE_(c, TF_GO_KIND, ev->kind, uint32_t);
 	TF_GO_CURSOR_DENSE_(c, TF_GO_GOID, ev->goid, uint64_t);
-	if (kw & TF_GOF_TRANS) {
-		TF_GO_CURSOR_SPARSE_(c, TF_GO_FROM, kw, TF_GOF_TRANS, ev->from_state, uint32_t);
-		TF_GO_CURSOR_SPARSE_(c, TF_GO_TO, kw, TF_GOF_TRANS, ev->to_state, uint32_t);
-	} else {
-		uint8_t dt = tf_go_default_trans(ev->kind);
-
-		ev->from_state = dt >> 4;
-		ev->to_state = dt & 15;
-	}
-	TF_GO_CURSOR_SPARSE_(c, TF_GO_STACK, kw, TF_GOF_STACK, ev->stack_id, uint64_t);
-	TF_GO_CURSOR_SPARSE_(c, TF_GO_REASON, kw, TF_GOF_REASON, ev->reason_sid, uint64_t);
-	if ((kw & TF_GOF_P) && (c->want >> TF_GO_P & 1)) {
-		TF_GO_CURSOR_GET_(c, TF_GO_P, v);
-		c->p = (int32_t)((uint32_t)v >> 1 ^ -((uint32_t)v & 1));
-	}
-	ev->p = c->p;
-	if ((kw & TF_GOF_M) && (c->want >> TF_GO_M & 1))
-		TF_GO_CURSOR_GET_(c, TF_GO_M, c->m);
-	ev->m = c->m;
-	TF_GO_CURSOR_SPARSE_(c, TF_GO_ARG, kw, TF_GOF_ARG, ev->arg, uint64_t);
-	TF_GO_CURSOR_SPARSE_(c, TF_GO_ARG2, kw, TF_GOF_ARG2, ev->arg2, uint64_t);
+	TF_GO_CURSOR_DENSE_(c, TF_GO_FROM, ev->from_state, uint32_t);
+	TF_GO_CURSOR_DENSE_(c, TF_GO_TO, ev->to_state, uint32_t);
+	TF_GO_CURSOR_DENSE_(c, TF_GO_REASON, ev->reason_sid, uint64_t);
+	TF_GO_CURSOR_DENSE_(c, TF_GO_P, v, uint64_t);
+	ev->p = (int32_t)((uint32_t)v >> 1 ^ -((uint32_t)v & 1));
+	TF_GO_CURSOR_DENSE_(c, TF_GO_M, ev->m, uint64_t);
+	TF_GO_CURSOR_DENSE_(c, TF_GO_STACK, ev->stack_id, uint64_t);
+	TF_GO_CURSOR_DENSE_(c, TF_GO_ARG, ev->arg, uint64_t);
+	TF_GO_CURSOR_DENSE_(c, TF_GO_ARG2, ev->arg2, uint64_t);
 	return 1;
 }
 

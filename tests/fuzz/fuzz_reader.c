@@ -25,11 +25,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct tf_batch *b = pkt.batch;
 
 		if (pkt.go) {
-			struct tf_go_event e;
+			struct tf_go_event e[16];
 			int rc;
 
-			while ((rc = tf_go_cursor__next(pkt.go, &e)) > 0)
-				(void)tf_reader__string(r, e.reason_sid, &len);
+			/* event by event, or in blocks as the analyses read */
+			if (size & 2)
+				while ((rc = tf_go_cursor__read(pkt.go, e, 1 + size % 16)) > 0)
+					(void)tf_reader__string(r, e[rc - 1].reason_sid, &len);
+			else
+				while ((rc = tf_go_cursor__next(pkt.go, e)) > 0)
+					(void)tf_reader__string(r, e[0].reason_sid, &len);
 			if (rc < 0) {
 				(void)tf_reader__go_failed(r);
 				break;
