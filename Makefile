@@ -153,8 +153,10 @@ check: deps
 
 test: check
 
+# (criterion's own allocations are not gscope's leaks: tests/lsan.supp)
 unit: $(OUTPUT)/tests/unit-tests $(TOOLS) $(BIN)
-	$(Q)OUTPUT=$(OUTPUT) $(OUTPUT)/tests/unit-tests
+	$(Q)OUTPUT=$(OUTPUT) LSAN_OPTIONS="suppressions=$(CURDIR)/tests/lsan.supp$${LSAN_OPTIONS:+:$$LSAN_OPTIONS}" \
+		$(OUTPUT)/tests/unit-tests
 
 golden: $(BIN) $(TOOLS)
 	$(Q)OUTPUT=$(OUTPUT) sh tests/golden/run.sh
