@@ -218,7 +218,8 @@ static int reason_of(struct ctx *c, uint64_t sid, uint8_t *out)
 /* ------------------------------------------------------------ stacks */
 
 /* Aggregate id + 1 of the stack (by its pcs), 0 when it has no frames. */
-static int stack_agg(struct ctx *c, uint64_t stack, uint32_t *out)
+static __attribute__((noinline)) int stack_agg_slow(struct ctx *c, uint64_t stack,
+						   uint32_t *out)
 {
 	struct an_go *a = c->a;
 	uint64_t pcs[TF_MAX_STACK_DEPTH], id;
@@ -288,6 +289,15 @@ static int stack_agg(struct ctx *c, uint64_t stack, uint32_t *out)
 	}
 	*out = (uint32_t)id;
 	return 0;
+}
+
+static inline int stack_agg(struct ctx *c, uint64_t stack, uint32_t *out)
+{
+	if (stack < c->agg_cache_cap && c->agg_cache[stack]) {
+		*out = c->agg_cache[stack];
+		return 0;
+	}
+	return stack_agg_slow(c, stack, out);
 }
 
 /* ------------------------------------------------------------ goroutines */
@@ -556,31 +566,35 @@ transition_in(struct ctx *c, const struct tf_go_event *e, unsigned int sec)
 	g = gs_get(c, pid, goid, &err);
 	if (!g)
 		return err;
-	if (!g->known && kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_STATUS) {
-		/*
-		 * First seen through a status event: it existed when the trace
-		 * began, in that state (v2 writes the status of goroutines a
-		 * generation did not mention when the generation ends, so the
-		 * event's own time is late).  As Go's summary, count from the
-		 * trace start.
-		 */
-		g->state = (uint8_t)to;
-		g->since = cold(c, g)->created = a->first_ts;
-		g->known = true;
-		if (sec & AN_GO_GOROUTINES)
-			return group_from_stack(c, g, stack, false);
-		return 0;
+	/* the special cases below all need one of these */
+	if (__builtin_expect(!g->known | (kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_STATUS) |
+			     (g->state == to), 0)) {
+		if (!g->known && kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_STATUS) {
+			/*
+			 * First seen through a status event: it existed when the trace
+			 * began, in that state (v2 writes the status of goroutines a
+			 * generation did not mention when the generation ends, so the
+			 * event's own time is late).  As Go's summary, count from the
+			 * trace start.
+			 */
+			g->state = (uint8_t)to;
+			g->since = cold(c, g)->created = a->first_ts;
+			g->known = true;
+			if (sec & AN_GO_GOROUTINES)
+				return group_from_stack(c, g, stack, false);
+			return 0;
+		}
+		if (!g->known) {
+			g->state = (uint8_t)(kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE ?
+					     ST_DEAD : from);
+			g->since = cold(c, g)->created = ts;
+			g->known = true;
+		}
+		if (kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_STATUS && g->state == to)
+			return 0; /* generation-start status of a goroutine we follow */
+		if (g->state == to && from == to)
+			return 0; /* v1 syscall entry marker: no state change */
 	}
-	if (!g->known) {
-		g->state = (uint8_t)(kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE ?
-				     ST_DEAD : from);
-		g->since = cold(c, g)->created = ts;
-		g->known = true;
-	}
-	if (kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_STATUS && g->state == to)
-		return 0; /* generation-start status of a goroutine we follow */
-	if (g->state == to && from == to)
-		return 0; /* v1 syscall entry marker: no state change */
 	from = g->state;
 	if (ts > g->since)
 		dur = ts - g->since;

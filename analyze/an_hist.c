@@ -38,8 +38,6 @@ void an_hist__merge(struct an_hist *dst, const struct an_hist *src)
 		dst->max = src->max;
 	for (unsigned int i = 0; i < AN_HIST_BUCKETS; i++)
 		dst->b[i] += src->b[i];
-	for (unsigned int i = 0; i < AN_HIST_LOG2; i++)
-		dst->log2[i] += src->log2[i];
 }
 
 uint64_t an_hist__quantile(const struct an_hist *h, double q)
@@ -70,4 +68,16 @@ uint64_t an_hist__quantile(const struct an_hist *h, double q)
 		return mid;
 	}
 	return h->max;
+}
+
+void an_hist__log2(const struct an_hist *h, uint64_t out[AN_HIST_LOG2])
+{
+	out[0] = h->b[0];
+	for (unsigned int k = 1; k < AN_HIST_LOG2; k++) {
+		uint64_t lo = (uint64_t)1 << (k - 1), hi = lo - 1 + lo; /* 2^k - 1 */
+
+		out[k] = 0;
+		for (unsigned int i = an_hist__bucket(lo); i <= an_hist__bucket(hi); i++)
+			out[k] += h->b[i];
+	}
 }

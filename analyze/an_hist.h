@@ -24,7 +24,6 @@ struct an_hist {
 	uint64_t sum;    /* saturates at UINT64_MAX */
 	uint64_t min, max;
 	uint64_t b[AN_HIST_BUCKETS];
-	uint64_t log2[AN_HIST_LOG2]; /* [0] = value 0, [k] = [2^(k-1), 2^k) */
 };
 
 void an_hist__init(struct an_hist *h);
@@ -32,6 +31,12 @@ void an_hist__merge(struct an_hist *dst, const struct an_hist *src);
 
 /* Value at quantile q in [0, 1] (0 when empty). */
 uint64_t an_hist__quantile(const struct an_hist *h, double q);
+
+/*
+ * The counts of the log2 slots: out[0] the value 0, out[k] [2^(k-1), 2^k).
+ * Exact: the buckets split every power of two.
+ */
+void an_hist__log2(const struct an_hist *h, uint64_t out[AN_HIST_LOG2]);
 
 static inline unsigned int an_hist__bucket(uint64_t v)
 {
@@ -54,6 +59,5 @@ static inline void an_hist__add(struct an_hist *h, uint64_t v)
 	if (v > h->max)
 		h->max = v;
 	h->b[an_hist__bucket(v)]++;
-	h->log2[v ? 64 - __builtin_clzll(v) : 0]++;
 }
 #endif

@@ -19,17 +19,18 @@ static const char *const qkeys[] = { "p50_ns", "p90_ns", "p99_ns", "p999_ns" };
 static void log2_text(FILE *f, const struct an_hist *h)
 {
 	static const char stars[] = "****************************************";
-	uint64_t maxc = 0;
+	uint64_t maxc = 0, l2[AN_HIST_LOG2];
 	int lo = -1, hi = -1;
 
+	an_hist__log2(h, l2);
 	for (int k = 0; k < AN_HIST_LOG2; k++) {
-		if (!h->log2[k])
+		if (!l2[k])
 			continue;
 		if (lo < 0)
 			lo = k;
 		hi = k;
-		if (h->log2[k] > maxc)
-			maxc = h->log2[k];
+		if (l2[k] > maxc)
+			maxc = l2[k];
 	}
 	if (lo < 0)
 		return;
@@ -38,11 +39,11 @@ static void log2_text(FILE *f, const struct an_hist *h)
 		/* slot k holds [2^(k-1), 2^k - 1]; slot 0 holds 0 */
 		uint64_t a = k ? (uint64_t)1 << (k - 1) : 0;
 		uint64_t b = k ? (k == 64 ? UINT64_MAX : ((uint64_t)1 << k) - 1) : 0;
-		int n = (int)(h->log2[k] * 40 / maxc);
+		int n = (int)(l2[k] * 40 / maxc);
 		char range[48];
 
 		snprintf(range, sizeof(range), "%" PRIu64 " -> %" PRIu64, a, b);
-		fprintf(f, "  %27s : %-10" PRIu64 " |%-40.*s|\n", range, h->log2[k], n, stars);
+		fprintf(f, "  %27s : %-10" PRIu64 " |%-40.*s|\n", range, l2[k], n, stars);
 	}
 }
 
@@ -282,6 +283,9 @@ void rd_go__text(FILE *f, const struct an_go *a)
 
 static void hist_json(struct gs_json *j, const struct an_hist *h)
 {
+	uint64_t l2[AN_HIST_LOG2];
+
+	an_hist__log2(h, l2);
 	gs_json__begin_object(j);
 	gs_json__kv_uint(j, "count", h->count);
 	gs_json__kv_uint(j, "total_ns", h->sum);
@@ -292,12 +296,12 @@ static void hist_json(struct gs_json *j, const struct an_hist *h)
 	gs_json__key(j, "log2_ns");
 	gs_json__begin_array(j);
 	for (int k = 0; k < AN_HIST_LOG2; k++) {
-		if (!h->log2[k])
+		if (!l2[k])
 			continue;
 		gs_json__begin_object(j);
 		gs_json__kv_uint(j, "from_ns", k ? (uint64_t)1 << (k - 1) : 0);
 		gs_json__kv_uint(j, "to_ns", k ? ((uint64_t)1 << k) - 1 : 0);
-		gs_json__kv_uint(j, "count", h->log2[k]);
+		gs_json__kv_uint(j, "count", l2[k]);
 		gs_json__end_object(j);
 	}
 	gs_json__end_array(j);
