@@ -155,11 +155,18 @@ static int on_event(void *ctx, const struct rt_go_event *e)
 	struct tf_go_event *g = &im->buf[im->nbuf];
 	int err;
 
-	*g = (struct tf_go_event){
-		.ts = e->ts, .pid = im->pid, .kind = e->kind, .goid = e->g,
-		.from_state = e->from, .to_state = e->to, .p = e->p, .m = e->m,
-		.stack_id = map_stack(im, e->stack), .arg = e->arg, .arg2 = e->arg2,
-	};
+	/* field by field: a compound literal is built aside, then copied */
+	g->ts = e->ts;
+	g->pid = im->pid;
+	g->kind = e->kind;
+	g->goid = e->g;
+	g->from_state = e->from;
+	g->to_state = e->to;
+	g->p = e->p;
+	g->m = e->m;
+	g->stack_id = map_stack(im, e->stack);
+	g->arg = e->arg;
+	g->arg2 = e->arg2;
 	err = intern_str(im, e->str, e->str_len, &g->reason_sid);
 	if (err)
 		return err;
