@@ -607,8 +607,7 @@ transition_in(struct ctx *c, const struct tf_go_event *e, unsigned int sec)
 	}
 
 	if ((sec & AN_GO_SCHED) && from == ST_RUNNABLE && to == ST_RUNNING) {
-		an_hist__add(a->sched, dur);
-		an_hist__add(a->sched_cause[g->cause], dur);
+		an_hist__add(a->sched_cause[g->cause], dur); /* summed in finish() */
 		if (g->agg) {
 			a->stacks[g->agg - 1].count++;
 			a->stacks[g->agg - 1].delay_ns += dur;
@@ -928,6 +927,9 @@ static int finish(struct ctx *c)
 	}
 	if (err)
 		return err;
+	/* all causes together: the sum of the per-cause histograms */
+	for (int i = 0; i < AN_CAUSE_MAX; i++)
+		an_hist__merge(a->sched, a->sched_cause[i]);
 	/* groups that only hold goroutines with no time at all stay, sorted */
 	if (a->nstacks)
 		qsort(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_stack);
