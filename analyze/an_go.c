@@ -611,8 +611,6 @@ transition_in(struct ctx *c, const struct tf_go_event *e, unsigned int sec)
 		if (g->agg) {
 			a->stacks[g->agg - 1].count++;
 			a->stacks[g->agg - 1].delay_ns += dur;
-			a->pprof_count++;
-			a->pprof_delay_ns += dur;
 		}
 	}
 	g->agg = 0;
@@ -930,6 +928,10 @@ static int finish(struct ctx *c)
 	/* all causes together: the sum of the per-cause histograms */
 	for (int i = 0; i < AN_CAUSE_MAX; i++)
 		an_hist__merge(a->sched, a->sched_cause[i]);
+	for (size_t i = 0; i < a->nstacks; i++) {
+		a->pprof_count += a->stacks[i].count;
+		a->pprof_delay_ns += a->stacks[i].delay_ns;
+	}
 	/* groups that only hold goroutines with no time at all stay, sorted */
 	if (a->nstacks)
 		qsort(a->stacks, a->nstacks, sizeof(*a->stacks), cmp_stack);
