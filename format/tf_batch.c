@@ -971,11 +971,13 @@ sparse_one(struct sparse_rd *r, struct tf_go_event *x, bool fast)
 {
 	uint64_t v, kw;
 
+	const uint8_t *kf = r->s[TF_GO_KIND_FLAGS];
+
 	SP_GET_(r, TF_GO_TS, v, fast);
 	r->t += (uint64_t)gs_zigzag_dec(v);
 	SP_GET_(r, TF_GO_KIND_FLAGS, kw, fast);
 	if (kw > TF_GOF_ALL) {
-		r->s[TF_GO_KIND_FLAGS]--;
+		r->s[TF_GO_KIND_FLAGS] = kf; /* c->bad: where the value starts */
 		r->bad = TF_GO_KIND_FLAGS;
 		return false;
 	}
@@ -1089,6 +1091,8 @@ int tf_go_cursor__read(struct tf_go_cursor *c, struct tf_go_event *ev, size_t ma
 	size_t n = 0;
 	int rc;
 
+	if (!max)
+		return 0;
 	if (max > INT_MAX)
 		max = INT_MAX;
 	if (!c->b && c->sparse)

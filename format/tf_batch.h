@@ -189,8 +189,8 @@ void tf_go_cursor__init_batch(struct tf_go_cursor *c, const struct tf_batch *b,
 
 /*
  * Up to max events into ev[]: how many (> 0), 0 after the last (as
- * tf_go_cursor__next()), or -GS_E_FORMAT (c->bad says where; the events of
- * this call are then lost).  The same events as tf_go_cursor__next(), with
+ * tf_go_cursor__next()) or when max is 0, or -GS_E_FORMAT (c->bad says
+ * where; the events of this call are then lost).  The same events as tf_go_cursor__next(), with
  * less work per event: for loops that take a block of events at a time.
  */
 int tf_go_cursor__read(struct tf_go_cursor *c, struct tf_go_event *ev, size_t max);

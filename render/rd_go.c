@@ -300,7 +300,7 @@ static void hist_json(struct gs_json *j, const struct an_hist *h)
 			continue;
 		gs_json__begin_object(j);
 		gs_json__kv_uint(j, "from_ns", k ? (uint64_t)1 << (k - 1) : 0);
-		gs_json__kv_uint(j, "to_ns", k ? ((uint64_t)1 << k) - 1 : 0);
+		gs_json__kv_uint(j, "to_ns", k == 64 ? UINT64_MAX : k ? ((uint64_t)1 << k) - 1 : 0);
 		gs_json__kv_uint(j, "count", l2[k]);
 		gs_json__end_object(j);
 	}

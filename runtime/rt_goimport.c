@@ -124,9 +124,15 @@ static int on_stack(void *ctx, uint64_t id, const struct rt_go_frame *f, size_t 
 static int flush_events(struct imp *im)
 {
 	size_t n = im->nbuf;
+	uint64_t before = im->events;
 
+	if (!n)
+		return 0;
 	im->nbuf = 0;
-	return n ? tf_writer__go_events(im->w, im->buf, n) : 0;
+	im->events += n;
+	if ((before ^ im->events) >> 16 && im->o && im->o->progress)
+		im->o->progress(im->o->progress_ctx, im->events); /* each 65536 */
+	return tf_writer__go_events(im->w, im->buf, n);
 }
 
 static int on_generation(void *ctx, uint64_t gen)
@@ -178,9 +184,6 @@ static int on_event(void *ctx, const struct rt_go_event *e)
 		return err;
 	if (++im->nbuf < IMP_BUF)
 		return 0;
-	im->events += IMP_BUF;
-	if ((im->events & 0xffff) == 0 && im->o && im->o->progress)
-		im->o->progress(im->o->progress_ctx, im->events);
 	return flush_events(im);
 }
 

@@ -15,9 +15,13 @@ bool gocursor_event_eq(const struct tf_go_event *a, const struct tf_go_event *b)
  * Walk a GoEventBatch body with tf_go_cursor__next() and with
  * tf_go_cursor__read() in blocks of max events (want as for the cursor; d:
  * the decoded batch, used when the bytes are not canonical, may be NULL).
- * 0 when they agree: the same events and the same end, or the same error
- * at the same place (read() loses the events of its failing call); -1 and
- * a description in why otherwise.
+ * For sparse batches next() is read() of one event, so this checks the
+ * block and bounds-check-free paths against the one-event path; the
+ * reference for both is tf_batch__decode(), compared by the callers.
+ * 0 when they agree (or when the cursor does not take the bytes): the same
+ * events and the same end, or the same error at the same place (read()
+ * loses the events of its failing call); -1 and a description in why
+ * otherwise.
  */
 int gocursor_read_agrees(const uint8_t *p, size_t len, const struct tf_batch *d,
 			 uint32_t want, size_t max, char *why, size_t why_len);

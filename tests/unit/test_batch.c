@@ -707,6 +707,30 @@ static bool cursor_matches_decode(const uint8_t *p, size_t len, const char *ctx)
 	return canonical;
 }
 
+/*
+ * tf_go_cursor__read(): max 0 reads nothing and is not an error; a
+ * kind_flags value with an unknown flag fails with c->bad at the value's
+ * first byte, by read() and next() alike.
+ */
+Test(batch, go_cursor_read_edges)
+{
+	/* ts_delta [0, 5]; kind_flags [2, 16384 (three bytes)] */
+	static const uint8_t body[] = { 0x1a, 0x02, 0x00, 0x05, 0x7a, 0x04, 0x02, 0x80, 0x80, 0x01 };
+	struct tf_go_cursor c;
+	struct tf_go_event e[4];
+	size_t at;
+
+	for (int pass = 0; pass < 2; pass++) {
+		cr_assert_eq(tf_go_cursor__init(&c, body, sizeof(body), UINT32_MAX, &at), 0);
+		cr_assert_eq(tf_go_cursor__read(&c, e, 0), 0);
+		cr_assert_eq(pass ? tf_go_cursor__next(&c, e) : tf_go_cursor__read(&c, e, 1), 1);
+		cr_assert_eq(e[0].kind, 2);
+		cr_assert_eq(pass ? tf_go_cursor__next(&c, e) : tf_go_cursor__read(&c, e, 4),
+			     -GS_E_FORMAT);
+		cr_assert_eq(c.bad, body + 7, "bad at offset %td", c.bad - body);
+	}
+}
+
 /* (a) hand encode -> protobuf-c unpack, value by value; canonical bytes. */
 Test(batch, hand_encode_unpacks_with_protobuf_c)
 {

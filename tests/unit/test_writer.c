@@ -386,7 +386,7 @@ Test(writer, go_events_in_blocks_write_the_same_bytes, .init = setup, .fini = te
 		cr_assert(len1 == len2 && !memcmp(a, b, len1), "pass %d: files differ", pass);
 		free(a);
 		free(b);
+		cr_assert_eq(count_events(one, NULL), pass ? N / 2 + 3 : N);
 	}
-	cr_assert_eq(count_events(one, NULL), N / 2 + 3);
 	free(ev);
 }
