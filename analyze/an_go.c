@@ -779,7 +779,7 @@ static int other_event(struct ctx *c, const struct tf_go_event *e)
 
 /* ------------------------------------------------------------ packets */
 
-#define EV_BLOCK 128 /* events read from the cursor at a time */
+#define EV_BLOCK 256 /* events read from the cursor at a time */
 
 /* The events of a block; sec as in transition_in(). */
 static inline __attribute__((always_inline)) int
