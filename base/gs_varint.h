@@ -76,7 +76,7 @@ static inline const uint8_t *gs_varint_get10(const uint8_t *p, uint64_t *out)
 {
 	uint64_t v = p[0], b;
 
-	if (v < 0x80) {
+	if (__builtin_expect(v < 0x80, 1)) {
 		*out = v;
 		return p + 1;
 	}

@@ -560,41 +560,6 @@ static inline int64_t tfix(struct v2 *r, int64_t t)
 
 /* ------------------------------------------------------------ tables */
 
-/*
- * A uvarint with at least GS_VARINT_MAX bytes readable at p: as
- * gs_varint_get(), without the bounds checks; NULL when malformed.
- */
-static inline const uint8_t *uv_fast(const uint8_t *p, uint64_t *out)
-{
-	uint64_t v = p[0], b;
-
-	if (__builtin_expect(v < 0x80, 1)) {
-		*out = v;
-		return p + 1;
-	}
-	b = p[1];
-	v = (v & 0x7f) | (b & 0x7f) << 7;
-	if (b < 0x80) {
-		*out = v;
-		return p + 2;
-	}
-	p += 2;
-	for (unsigned int shift = 14; shift < 63; shift += 7) {
-		b = *p++;
-		v |= (b & 0x7f) << shift;
-		if (b < 0x80) {
-			*out = v;
-			return p;
-		}
-	}
-	b = *p++; /* 10th byte holds bit 63 only */
-	if (b > 1)
-		return NULL;
-	*out = v | b << 63;
-	return p;
-}
-
-
 static inline const struct v2_str *str_get(const struct v2 *r, uint64_t id)
 {
 	static const struct v2_str empty = { (const uint8_t *)"", 0 };
@@ -697,9 +662,9 @@ static int add_stacks(struct v2 *r, const struct v2_batch *b)
 
 			q = NULL;
 			if (end - p >= 4 * GS_VARINT_MAX) {
-				q = uv_fast(p, &f[0]);
+				q = gs_varint_get10(p, &f[0]);
 				for (int k = 1; k < 4 && q; k++)
-					q = uv_fast(q, &f[k]);
+					q = gs_varint_get10(q, &f[k]);
 			}
 			if (q) {
 				p = q;
@@ -1213,17 +1178,17 @@ cursor_next_hot(struct v2 *r, struct v2_cursor *c)
 		return cursor_next(r, c);
 	t = *p;
 	n = r->targs[t];
-	q = uv_fast(p + 1, &dt);
+	q = gs_varint_get10(p + 1, &dt);
 	if (__builtin_expect(n > 4 || !q || dt >> 32, 0))
 		return cursor_next(r, c);
 	if (n) {
-		q = uv_fast(q, &a[0]);
+		q = gs_varint_get10(q, &a[0]);
 		if (n > 1 && q) {
-			q = uv_fast(q, &a[1]);
+			q = gs_varint_get10(q, &a[1]);
 			if (n > 2 && q) {
-				q = uv_fast(q, &a[2]);
+				q = gs_varint_get10(q, &a[2]);
 				if (n > 3 && q)
-					q = uv_fast(q, &a[3]);
+					q = gs_varint_get10(q, &a[3]);
 			}
 		}
 		if (__builtin_expect(!q, 0))
@@ -1264,11 +1229,11 @@ static int cursor_next(struct v2 *r, struct v2_cursor *c)
 	if (__builtin_expect(!s->timed, 0))
 		return cursor_fail(r, c, 1);
 	if (__builtin_expect(end - p > (s->nargs + 1) * GS_VARINT_MAX, 1)) {
-		q = uv_fast(p + 1, &dt);
+		q = gs_varint_get10(p + 1, &dt);
 		if (!q)
 			return cursor_fail(r, c, 2);
 		for (int k = 0; k < s->nargs; k++) {
-			q = uv_fast(q, &c->ev.a[k]);
+			q = gs_varint_get10(q, &c->ev.a[k]);
 			if (!q)
 				return cursor_fail(r, c, 3);
 		}
