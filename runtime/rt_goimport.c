@@ -9,64 +9,31 @@
 
 #include "base/gs_err.h"
 #include "base/gs_mem.h"
+#include "runtime/rt_goconv.h"
 #include "runtime/rt_goimport.h"
 
 #define MAX_STACK_ID (1u << 24)
-#define IMP_BUF 128
 
 struct imp {
 	struct tf_writer *w;
-	uint32_t pid;
-	uint64_t *stacks;      /* decoder stack id -> .gst stack id */
-	size_t nstacks, cap;
+	struct rt_goconv cv;   /* pid, stacks, strings */
+	uint64_t *stacks;      /* decoder stack id -> .gst stack id (cv.stacks) */
+	size_t cap;
 	uint64_t *frames;      /* scratch: frame ids of one stack */
 	size_t frames_cap;
 	uint64_t gen_bytes;    /* file bytes when the .gst generation began */
 	uint64_t events;
 	const struct rt_goimport_opts *o;
-	struct tf_go_event buf[IMP_BUF]; /* events not yet given to the writer */
+	/* events not yet given to the writer (decoders without a block mode) */
+	struct tf_go_event buf[RT_GOCONV_BLOCK];
 	size_t nbuf;
-	/* decoder strings do not change within a generation (rt_gotrace.h):
-	 * the pointer and length stand for the bytes */
-	struct {
-		const char *s;
-		size_t len;
-		uint64_t sid;
-	} scache[256];
 };
 
-static uint64_t map_stack(const struct imp *im, uint64_t id)
+static int intern(void *ctx, const char *s, size_t len, uint64_t *id)
 {
-	return id && id < im->nstacks ? im->stacks[id] : 0;
-}
+	struct imp *im = ctx;
 
-static __attribute__((noinline)) int intern_miss(struct imp *im, const char *s,
-						 size_t len, uint64_t *id)
-{
-	size_t h = ((uintptr_t)s >> 3) & 255;
-	int err = tf_writer__intern_string(im->w, s, len, id);
-
-	if (!err) {
-		im->scache[h].s = s;
-		im->scache[h].len = len;
-		im->scache[h].sid = *id;
-	}
-	return err;
-}
-
-static inline int intern_str(struct imp *im, const char *s, size_t len, uint64_t *id)
-{
-	size_t h = ((uintptr_t)s >> 3) & 255;
-
-	if (!s) {
-		*id = 0;
-		return 0;
-	}
-	if (im->scache[h].s == s && im->scache[h].len == len) {
-		*id = im->scache[h].sid;
-		return 0;
-	}
-	return intern_miss(im, s, len, id);
+	return tf_writer__intern_string(im->w, s, len, id);
 }
 
 static int on_stack(void *ctx, uint64_t id, const struct rt_go_frame *f, size_t n)
@@ -81,16 +48,17 @@ static int on_stack(void *ctx, uint64_t id, const struct rt_go_frame *f, size_t 
 			       (unsigned long long)id);
 	if (n > TF_MAX_STACK_DEPTH)
 		n = TF_MAX_STACK_DEPTH; /* keep the leaf-most frames */
-	if (id >= im->nstacks) {
-		size_t old = im->nstacks;
+	if (id >= im->cv.nstacks) {
+		size_t old = im->cv.nstacks;
 
 		err = gs_grow(&p, &im->cap, sizeof(uint64_t), (size_t)id + 1,
 			      MAX_STACK_ID);
 		im->stacks = p;
+		im->cv.stacks = p;
 		if (err)
 			return err;
 		memset(im->stacks + old, 0, (im->cap - old) * sizeof(uint64_t));
-		im->nstacks = im->cap;
+		im->cv.nstacks = im->cap;
 	}
 	p = im->frames;
 	err = gs_grow(&p, &im->frames_cap, sizeof(uint64_t), n ? n : 1,
@@ -102,8 +70,8 @@ static int on_stack(void *ctx, uint64_t id, const struct rt_go_frame *f, size_t 
 		struct tf_frame fr = { .rel_pc = f[i].pc, .line = (uint32_t)f[i].line,
 				       .kind = GSCOPE__V1__FRAME_KIND__FRAME_GO };
 
-		err = intern_str(im, f[i].func, f[i].func_len, &fr.function_sid);
-		err = err ?: intern_str(im, f[i].file, f[i].file_len, &fr.file_sid);
+		err = rt_goconv__str(&im->cv, f[i].func, f[i].func_len, &fr.function_sid);
+		err = err ?: rt_goconv__str(&im->cv, f[i].file, f[i].file_len, &fr.file_sid);
 		err = err ?: tf_writer__intern_frame(im->w, &fr, &im->frames[i]);
 		if (err)
 			return err;
@@ -120,19 +88,27 @@ static int on_stack(void *ctx, uint64_t id, const struct rt_go_frame *f, size_t 
  * tables carry over (the same stacks recur), except that a new .gst
  * generation starts every 64 MiB to bound what a damaged chunk can cost.
  */
+/* Converted events to the writer (the sink's go_events). */
+static int on_go_events(void *ctx, const struct tf_go_event *ev, size_t n)
+{
+	struct imp *im = ctx;
+	uint64_t before = im->events;
+
+	im->events += n;
+	if ((before ^ im->events) >> 16 && im->o && im->o->progress)
+		im->o->progress(im->o->progress_ctx, im->events); /* each 65536 */
+	return tf_writer__go_events(im->w, ev, n);
+}
+
 /* Hand the buffered events to the writer. */
 static int flush_events(struct imp *im)
 {
 	size_t n = im->nbuf;
-	uint64_t before = im->events;
 
 	if (!n)
 		return 0;
 	im->nbuf = 0;
-	im->events += n;
-	if ((before ^ im->events) >> 16 && im->o && im->o->progress)
-		im->o->progress(im->o->progress_ctx, im->events); /* each 65536 */
-	return tf_writer__go_events(im->w, im->buf, n);
+	return on_go_events(im, im->buf, n);
 }
 
 static int on_generation(void *ctx, uint64_t gen)
@@ -146,8 +122,8 @@ static int on_generation(void *ctx, uint64_t gen)
 	written = tf_writer__stats(im->w)->file_bytes;
 
 	if (im->stacks)
-		memset(im->stacks, 0, im->nstacks * sizeof(uint64_t));
-	memset(im->scache, 0, sizeof(im->scache)); /* decoder strings change */
+		memset(im->stacks, 0, im->cv.nstacks * sizeof(uint64_t));
+	memset(im->cv.scache, 0, sizeof(im->cv.scache)); /* decoder strings change */
 	if (written - im->gen_bytes >= (64u << 20)) {
 		im->gen_bytes = written;
 		return tf_writer__new_generation(im->w);
@@ -158,31 +134,11 @@ static int on_generation(void *ctx, uint64_t gen)
 static int on_event(void *ctx, const struct rt_go_event *e)
 {
 	struct imp *im = ctx;
-	struct tf_go_event *g = &im->buf[im->nbuf];
-	int err;
+	int err = rt_goconv__event(&im->cv, e, &im->buf[im->nbuf]);
 
-	/* field by field: a compound literal is built aside, then copied */
-	g->ts = e->ts;
-	g->pid = im->pid;
-	g->kind = e->kind;
-	g->goid = e->g;
-	g->from_state = e->from;
-	g->to_state = e->to;
-	g->p = e->p;
-	g->m = e->m;
-	g->stack_id = map_stack(im, e->stack);
-	g->arg = e->arg;
-	g->arg2 = e->arg2;
-	err = intern_str(im, e->str, e->str_len, &g->reason_sid);
 	if (err)
 		return err;
-	if (e->kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE)
-		g->arg2 = map_stack(im, e->arg2);
-	else if (e->kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_LOG)
-		err = intern_str(im, e->str2, e->str2_len, &g->arg2);
-	if (err)
-		return err;
-	if (++im->nbuf < IMP_BUF)
+	if (++im->nbuf < RT_GOCONV_BLOCK)
 		return 0;
 	return flush_events(im);
 }
@@ -193,7 +149,7 @@ static int on_cpu_sample(void *ctx, uint64_t ts, uint64_t g, int32_t p,
 	struct imp *im = ctx;
 	struct tf_cpu_sample s = {
 		.ts = ts, .cpu = -1, .tid = (uint32_t)m,
-		.stack_id = map_stack(im, stack), .goid = g,
+		.stack_id = rt_goconv__stack(&im->cv, stack), .goid = g,
 	};
 
 	return flush_events(im) ?: tf_writer__cpu_sample(im->w, &s);
@@ -208,7 +164,7 @@ static int write_process(struct imp *im, const char *source, int version)
 
 	snprintf(ver, sizeof(ver), "go%d.%d", version / 1000, version % 1000);
 	pi.has_pid = pi.has_runtime = 1;
-	pi.pid = im->pid;
+	pi.pid = im->cv.pid;
 	pi.runtime = GSCOPE__V1__RUNTIME__RUNTIME_GO;
 	pi.runtime_version = ver;
 	kv.key = (char *)"go_trace_source";
@@ -224,13 +180,17 @@ int rt_goimport__mem(const uint8_t *data, size_t len, const char *name,
 		     const struct rt_goimport_opts *o, struct tf_writer *w,
 		     struct rt_gotrace_stats *st)
 {
-	struct imp im = { .w = w, .pid = o ? o->pid : 0, .o = o };
+	struct imp im = { .w = w, .o = o };
 	const struct rt_go_sink sink = {
 		.ctx = &im, .stack = on_stack, .generation = on_generation,
 		.event = on_event, .cpu_sample = on_cpu_sample,
+		.conv = &im.cv, .go_events = on_go_events,
 	};
 	int version, err;
 
+	im.cv.pid = o ? o->pid : 0;
+	im.cv.intern = intern;
+	im.cv.ctx = &im;
 	im.gen_bytes = tf_writer__stats(w)->file_bytes;
 	err = rt_gotrace__version(data, len, &version);
 	if (err)

@@ -79,6 +79,9 @@
 
 #include "format/gscope.pb-c.h"
 
+struct rt_goconv;
+struct tf_go_event;
+
 struct rt_go_event {
 	uint64_t ts;
 	uint32_t kind;      /* Gscope__V1__GoEventKind */
@@ -119,6 +122,16 @@ struct rt_go_sink {
 	/* A CPU profile sample (g 0 = none, p -1 = none), in time order with events. */
 	int (*cpu_sample)(void *ctx, uint64_t ts, uint64_t g, int32_t p,
 			  uint64_t m, uint64_t stack);
+	/*
+	 * Optional, both or neither: a decoder that can (v1) converts its
+	 * events with conv (rt_goconv.h) and hands them to go_events up to
+	 * RT_GOCONV_BLOCK at a time, instead of calling event: the ones
+	 * converted so far before each generation or cpu_sample call and at
+	 * the end.  (Stack callbacks may come between: an event is converted
+	 * after its stack was announced.)
+	 */
+	struct rt_goconv *conv;
+	int (*go_events)(void *ctx, const struct tf_go_event *ev, size_t n);
 };
 
 #define RT_GOTRACE_MAX_TYPES 64

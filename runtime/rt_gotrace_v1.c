@@ -73,6 +73,7 @@
 
 #include "base/gs_err.h"
 #include "base/gs_mem.h"
+#include "runtime/rt_goconv.h"
 #include "runtime/rt_gotrace.h"
 #include "runtime/rt_gotrace_v1_hdr.h"
 
@@ -332,6 +333,9 @@ struct v1_dec {
 	const struct rt_go_sink *sink;
 	int (*ev)(void *ctx, const struct rt_go_event *e); /* sink->event */
 	void *ev_ctx;
+	struct rt_goconv *conv; /* sink->conv and go_events: events in blocks */
+	struct tf_go_event *blk;
+	size_t nblk;
 	struct rt_gotrace_stats *st;
 
 	struct v1_batch *batches;
@@ -2024,6 +2028,31 @@ static int deliver_special(struct v1_dec *d, struct v1_stream *s, struct v1_g *g
 	return 0;
 }
 
+/* The converted events to the sink */
+static __attribute__((noinline)) int blk_flush(struct v1_dec *d)
+{
+	size_t n = d->nblk;
+
+	d->nblk = 0;
+	return n ? d->sink->go_events(d->sink->ctx, d->blk, n) : 0;
+}
+
+/* Event o to the sink: converted into the block, or one by one. */
+static inline __attribute__((always_inline)) int out(struct v1_dec *d,
+						     const struct rt_go_event *o)
+{
+	int err;
+
+	if (!d->conv)
+		return d->ev(d->ev_ctx, o);
+	err = rt_goconv__event(d->conv, o, &d->blk[d->nblk]);
+	if (__builtin_expect(err, 0))
+		return err;
+	if (++d->nblk < RT_GOCONV_BLOCK)
+		return 0;
+	return blk_flush(d);
+}
+
 /* The end of deliver(): g's state, the time, the stack, the sink. */
 static inline __attribute__((always_inline)) int emit(struct v1_dec *d, struct v1_g *ge,
 						      struct rt_go_event *o, unsigned int type,
@@ -2050,7 +2079,7 @@ static inline __attribute__((always_inline)) int emit(struct v1_dec *d, struct v
 	if (err)
 		return err;
 	d->st->events++;
-	return d->ev(d->ev_ctx, o);
+	return out(d, o);
 }
 
 /* deliver() of the types outs[] leaves to deliver_special() */
@@ -2107,7 +2136,7 @@ static inline __attribute__((always_inline)) int deliver(struct v1_dec *d, struc
 	if (err)
 		return err;
 	d->st->events++;
-	return d->ev(d->ev_ctx, o);
+	return out(d, o);
 }
 
 static int deliver_sample(struct v1_dec *d, const struct v1_ev *e)
@@ -2126,6 +2155,9 @@ static int deliver_sample(struct v1_dec *d, const struct v1_ev *e)
 	d->st->cpu_samples++;
 	if (!d->sink->cpu_sample)
 		return 0;
+	err = blk_flush(d);
+	if (err)
+		return err;
 	return d->sink->cpu_sample(d->sink->ctx, to_ns(d, e->ts), e->g, p, m, e->stk);
 }
 
@@ -2323,6 +2355,9 @@ static int pass2(struct v1_dec *d)
 		if (err)
 			return err;
 	}
+	err = blk_flush(d);
+	if (err)
+		return err;
 	for (i = 0; i < n; i++) {
 		if (d->streams[i].has_head)
 			return BAD(d, EV_OFF(d, &d->streams[i].head),
@@ -2335,6 +2370,7 @@ static int pass2(struct v1_dec *d)
 
 static void release(struct v1_dec *d)
 {
+	gs_free(d->blk);
 	gs_free(d->batches);
 	gs_free(d->streams);
 	map_release(&d->pmap);
@@ -2395,6 +2431,12 @@ int rt_gotrace_v1__decode(const uint8_t *data, size_t len, const char *name,
 			d.tflags[b] = (descs[i].stack ? TF_STACK : 0) |
 				      (descs[i].timed && i != EV_CPU_SAMPLE && i != EV_USER_LOG ?
 				       TF_FAST : 0);
+	}
+	if (d.sink->conv && d.sink->go_events) {
+		d.conv = d.sink->conv;
+		d.blk = gs_malloc(RT_GOCONV_BLOCK * sizeof(*d.blk));
+		if (!d.blk)
+			return gs_errf(-ENOMEM, "%s: out of memory", d.name);
 	}
 	err = pass1(&d);
 	if (!err) {

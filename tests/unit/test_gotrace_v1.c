@@ -36,6 +36,7 @@
 
 #include "base/gs_err.h"
 #include "base/gs_mem.h"
+#include "runtime/rt_goconv.h"
 #include "runtime/rt_gotrace.h"
 #include "tests/unit/tutil.h"
 
@@ -649,6 +650,208 @@ Test(gotrace_v1, generated_traces)
 	closedir(dir);
 	cr_assert_geq(files, 14, "%d generated v1 traces", files);
 	cr_assert_eq(profiles, files, "%d of %d traces have a sched profile", profiles, files);
+}
+
+/* ------------------------------------------------------------ block mode */
+
+/*
+ * A sink with a converter (rt_go_sink.conv): the decoder converts the
+ * events itself and hands them over in blocks.  The same trace decoded
+ * event by event, each event converted with rt_goconv__event(), must give
+ * the same events, and each CPU sample must come after the same events.
+ */
+struct conv_rec {
+	struct rt_goconv cv;
+	uint64_t *stacks;
+	size_t cap;
+	struct tf_go_event *ev;
+	size_t n, ev_cap, blocks, big_blocks;
+	uint64_t *sample_at; /* events before each CPU sample */
+	size_t nsamples, samples_cap;
+};
+
+static int conv_intern(void *ctx, const char *s, size_t len, uint64_t *id)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a: an id from the bytes */
+
+	(void)ctx;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	*id = h | 1;
+	return 0;
+}
+
+static int conv_stack(void *ctx, uint64_t id, const struct rt_go_frame *f, size_t n)
+{
+	struct conv_rec *c = ctx;
+
+	(void)f;
+	if (id >= c->cap) {
+		size_t old = c->cap, cap = (size_t)id * 2 + 16;
+
+		c->stacks = realloc(c->stacks, cap * sizeof(*c->stacks));
+		cr_assert_not_null(c->stacks);
+		memset(c->stacks + old, 0, (cap - old) * sizeof(*c->stacks));
+		c->cap = cap;
+		c->cv.stacks = c->stacks;
+		c->cv.nstacks = cap;
+	}
+	c->stacks[id] = id * 1000 + n + 1; /* any id that tells stacks apart */
+	return 0;
+}
+
+static struct tf_go_event *conv_room(struct conv_rec *c, size_t n)
+{
+	if (c->n + n > c->ev_cap) {
+		c->ev_cap = (c->n + n) * 2;
+		c->ev = realloc(c->ev, c->ev_cap * sizeof(*c->ev));
+		cr_assert_not_null(c->ev);
+	}
+	return &c->ev[c->n];
+}
+
+static int conv_event(void *ctx, const struct rt_go_event *e)
+{
+	struct conv_rec *c = ctx;
+	int err = rt_goconv__event(&c->cv, e, conv_room(c, 1));
+
+	c->n++;
+	return err;
+}
+
+static int conv_block(void *ctx, const struct tf_go_event *ev, size_t n)
+{
+	struct conv_rec *c = ctx;
+
+	cr_assert(n >= 1 && n <= RT_GOCONV_BLOCK, "block of %zu events", n);
+	memcpy(conv_room(c, n), ev, n * sizeof(*ev));
+	c->n += n;
+	c->blocks++;
+	c->big_blocks += n == RT_GOCONV_BLOCK;
+	return 0;
+}
+
+static int conv_sample(void *ctx, uint64_t ts, uint64_t g, int32_t p, uint64_t m,
+		       uint64_t stack)
+{
+	struct conv_rec *c = ctx;
+
+	(void)ts, (void)g, (void)p, (void)m, (void)stack;
+	if (c->nsamples == c->samples_cap) {
+		c->samples_cap = c->samples_cap * 2 + 16;
+		c->sample_at = realloc(c->sample_at, c->samples_cap * sizeof(uint64_t));
+		cr_assert_not_null(c->sample_at);
+	}
+	c->sample_at[c->nsamples++] = c->n;
+	return 0;
+}
+
+static int conv_generation(void *ctx, uint64_t gen)
+{
+	struct conv_rec *c = ctx;
+
+	(void)gen;
+	if (c->stacks)
+		memset(c->stacks, 0, c->cap * sizeof(*c->stacks));
+	memset(c->cv.scache, 0, sizeof(c->cv.scache));
+	return 0;
+}
+
+static void conv_decode(const uint8_t *b, size_t len, const char *name, bool blocks,
+			struct conv_rec *c)
+{
+	struct rt_go_sink s = {
+		.ctx = c, .stack = conv_stack, .generation = conv_generation,
+		.cpu_sample = conv_sample,
+	};
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->cv.pid = 7;
+	c->cv.intern = conv_intern;
+	if (blocks) {
+		s.conv = &c->cv;
+		s.go_events = conv_block;
+	} else {
+		s.event = conv_event;
+	}
+	rc = rt_gotrace__decode(b, len, name, &s, NULL);
+	cr_assert_eq(rc, 0, "%s: rc %d (%s)", name, rc, last_msg);
+}
+
+/* field by field: the padding of struct tf_go_event is not written */
+static bool same_event(const struct tf_go_event *a, const struct tf_go_event *b)
+{
+	return a->ts == b->ts && a->pid == b->pid && a->kind == b->kind && a->goid == b->goid &&
+	       a->from_state == b->from_state && a->to_state == b->to_state &&
+	       a->reason_sid == b->reason_sid && a->p == b->p && a->m == b->m &&
+	       a->stack_id == b->stack_id && a->arg == b->arg && a->arg2 == b->arg2;
+}
+
+static void conv_free(struct conv_rec *c)
+{
+	free(c->stacks);
+	free(c->ev);
+	free(c->sample_at);
+}
+
+Test(gotrace_v1, block_mode_gives_the_converted_events)
+{
+	static const char *const names[] = {
+		"v1-public/http_1_19_good", "v1-public/stress_1_11_good",
+		"v1-public/fmt_1_21_pprof_good",
+	};
+	size_t events = 0, samples = 0, full = 0;
+	DIR *dir;
+	struct dirent *de;
+	char path[512];
+	int files = 0;
+
+	NEED_CORPUS();
+	dir = opendir(CORPUS "/generated");
+	cr_assert_not_null(dir);
+	for (size_t i = 0;; i++) {
+		struct conv_rec one, blk;
+		uint8_t *b;
+		size_t len;
+
+		if (i < sizeof(names) / sizeof(names[0])) {
+			mkpath(path, sizeof(path), CORPUS, names[i]);
+		} else {
+			while ((de = readdir(dir)) && !is_generated_v1(de->d_name))
+				;
+			if (!de)
+				break;
+			mkpath(path, sizeof(path), CORPUS "/generated", de->d_name);
+		}
+		files++;
+		b = slurp(path, &len);
+		conv_decode(b, len, path, false, &one);
+		conv_decode(b, len, path, true, &blk);
+		cr_assert_eq(blk.n, one.n, "%s: %zu events in blocks, %zu one by one", path,
+			     blk.n, one.n);
+		for (size_t j = 0; j < one.n; j++)
+			cr_assert(same_event(&blk.ev[j], &one.ev[j]), "%s: event %zu differs",
+				  path, j);
+		cr_assert_eq(blk.nsamples, one.nsamples);
+		for (size_t j = 0; j < one.nsamples; j++)
+			cr_assert_eq(blk.sample_at[j], one.sample_at[j],
+				     "%s: sample %zu after %" PRIu64 " events, not %" PRIu64, path,
+				     j, blk.sample_at[j], one.sample_at[j]);
+		cr_assert_geq(blk.blocks, (blk.n + RT_GOCONV_BLOCK - 1) / RT_GOCONV_BLOCK);
+		events += one.n;
+		samples += one.nsamples;
+		full += blk.big_blocks;
+		conv_free(&one);
+		conv_free(&blk);
+		free(b);
+	}
+	closedir(dir);
+	cr_assert_geq(files, 17, "%d traces", files);
+	cr_assert_gt(samples, 0, "no trace had CPU samples");
+	cr_assert_gt(full, 0, "no full block");
+	cr_log_info("block mode: %d traces, %zu events, %zu CPU samples, %zu full blocks",
+		    files, events, samples, full);
 }
 
 /* ------------------------------------------------------------ malformed */
