@@ -13,6 +13,7 @@
 #ifndef RT_GOCONV_H
 #define RT_GOCONV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,9 +66,13 @@ static inline int rt_goconv__str(struct rt_goconv *cv, const char *s, size_t len
 	return rt_goconv__str_miss(cv, s, len, id);
 }
 
-/* *e as the writer takes it, into *g; 0 or a negative error. */
+/*
+ * *e as the writer takes it, into *g; 0 or a negative error.  plain: the
+ * caller knows e is neither a CREATE nor a LOG (a constant where inlined).
+ */
 static inline __attribute__((always_inline)) int
-rt_goconv__event(struct rt_goconv *cv, const struct rt_go_event *e, struct tf_go_event *g)
+rt_goconv__event_in(struct rt_goconv *cv, const struct rt_go_event *restrict e,
+		    struct tf_go_event *restrict g, bool plain)
 {
 	int err;
 
@@ -84,13 +89,19 @@ rt_goconv__event(struct rt_goconv *cv, const struct rt_go_event *e, struct tf_go
 	g->arg = e->arg;
 	g->arg2 = e->arg2;
 	err = rt_goconv__str(cv, e->str, e->str_len, &g->reason_sid);
-	if (__builtin_expect(err, 0))
+	if (__builtin_expect(err, 0) || plain)
 		return err;
 	if (e->kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE)
 		g->arg2 = rt_goconv__stack(cv, e->arg2);
 	else if (e->kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_LOG)
 		err = rt_goconv__str(cv, e->str2, e->str2_len, &g->arg2);
 	return err;
+}
+
+static inline __attribute__((always_inline)) int
+rt_goconv__event(struct rt_goconv *cv, const struct rt_go_event *e, struct tf_go_event *g)
+{
+	return rt_goconv__event_in(cv, e, g, false);
 }
 
 #endif

@@ -2037,15 +2037,18 @@ static __attribute__((noinline)) int blk_flush(struct v1_dec *d)
 	return n ? d->sink->go_events(d->sink->ctx, d->blk, n) : 0;
 }
 
-/* Event o to the sink: converted into the block, or one by one. */
+/*
+ * Event o to the sink: converted into the block, or one by one.  plain: o
+ * is neither a CREATE nor a LOG.
+ */
 static inline __attribute__((always_inline)) int out(struct v1_dec *d,
-						     const struct rt_go_event *o)
+						     const struct rt_go_event *o, bool plain)
 {
 	int err;
 
 	if (!d->conv)
 		return d->ev(d->ev_ctx, o);
-	err = rt_goconv__event(d->conv, o, &d->blk[d->nblk]);
+	err = rt_goconv__event_in(d->conv, o, &d->blk[d->nblk], plain);
 	if (__builtin_expect(err, 0))
 		return err;
 	if (++d->nblk < RT_GOCONV_BLOCK)
@@ -2079,7 +2082,7 @@ static inline __attribute__((always_inline)) int emit(struct v1_dec *d, struct v
 	if (err)
 		return err;
 	d->st->events++;
-	return out(d, o);
+	return out(d, o, false);
 }
 
 /* deliver() of the types outs[] leaves to deliver_special() */
@@ -2136,7 +2139,7 @@ static inline __attribute__((always_inline)) int deliver(struct v1_dec *d, struc
 	if (err)
 		return err;
 	d->st->events++;
-	return out(d, o);
+	return out(d, o, true); /* the types of outs[] */
 }
 
 static int deliver_sample(struct v1_dec *d, const struct v1_ev *e)
