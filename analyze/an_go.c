@@ -515,28 +515,32 @@ static void gs_del(struct ctx *c, uint32_t pid, uint64_t goid, struct gstate *g)
 		gs_u64map__del(&c->gmap, gkey(pid, goid));
 }
 
-static enum an_go_cause cause_of(struct ctx *c, const struct tf_go_event *e)
+/* STOP: a yield (runtime.Gosched) or a preemption, by its reason */
+static __attribute__((noinline)) enum an_go_cause stop_cause(struct ctx *c, uint64_t sid)
 {
 	size_t len;
 	const char *s;
+	bool yield;
 
-	switch (e->kind) {
+	if (sid < REASON_CACHE && c->yield_cache[sid])
+		return c->yield_cache[sid] == 2 ? AN_CAUSE_YIELD : AN_CAUSE_PREEMPT;
+	s = str_of(c, sid, &len);
+	yield = s && len == 15 && !memcmp(s, "runtime.Gosched", 15);
+	if (sid < REASON_CACHE)
+		c->yield_cache[sid] = yield ? 2 : 1;
+	return yield ? AN_CAUSE_YIELD : AN_CAUSE_PREEMPT;
+}
+
+/* What made a goroutine runnable, by the event's kind (and reason) */
+static inline enum an_go_cause cause_of(struct ctx *c, uint64_t kind, uint64_t reason_sid)
+{
+	switch (kind) {
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_CREATE:
 		return AN_CAUSE_CREATE;
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_UNBLOCK:
 		return AN_CAUSE_UNBLOCK;
-	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_STOP: {
-		uint64_t sid = e->reason_sid;
-		bool yield;
-
-		if (sid < REASON_CACHE && c->yield_cache[sid])
-			return c->yield_cache[sid] == 2 ? AN_CAUSE_YIELD : AN_CAUSE_PREEMPT;
-		s = str_of(c, sid, &len);
-		yield = s && len == 15 && !memcmp(s, "runtime.Gosched", 15);
-		if (sid < REASON_CACHE)
-			c->yield_cache[sid] = yield ? 2 : 1;
-		return yield ? AN_CAUSE_YIELD : AN_CAUSE_PREEMPT;
-	}
+	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_STOP:
+		return stop_cause(c, reason_sid);
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_SYSCALL_END:
 		return AN_CAUSE_SYSCALL;
 	default:
@@ -615,7 +619,7 @@ transition_in(struct ctx *c, const struct tf_go_event *e, unsigned int sec)
 	}
 	g->agg = 0;
 	if (to == ST_RUNNABLE) {
-		g->cause = (uint8_t)cause_of(c, e);
+		g->cause = (uint8_t)cause_of(c, kind, e->reason_sid);
 		if ((sec & AN_GO_SCHED) &&
 		    (g->cause == AN_CAUSE_CREATE || g->cause == AN_CAUSE_UNBLOCK)) {
 			err = stack_agg(c, stack, &g->agg);
@@ -804,11 +808,80 @@ go_events(struct ctx *c, const struct tf_go_event *ev, int n, unsigned int sec)
 	return err;
 }
 
+/* other_event() of a copy: the caller's event then need not be in memory */
+static __attribute__((noinline)) int other_event_copy(struct ctx *c, struct tf_go_event e)
+{
+	return other_event(c, &e);
+}
+
+/* One event as go_events() takes it; sec as in transition_in(). */
+static inline __attribute__((always_inline)) int
+go_event(struct ctx *c, const struct tf_go_event *e, unsigned int sec)
+{
+	struct an_go *a = c->a;
+
+	a->events++;
+	if (e->ts < a->first_ts)
+		a->first_ts = e->ts;
+	if (e->ts > a->last_ts)
+		a->last_ts = e->ts;
+	if (e->to_state && e->goid)
+		return transition_in(c, e, sec);
+	return other_event_copy(c, *e);
+}
+
+/* The optional columns the sched section reads (run()'s cursor) */
+#define SCHED_RD (TF_GOF_STACK | TF_GOF_REASON)
+
+/*
+ * The sched section alone over a sparse batch: each event goes to the
+ * state machine as it is decoded, in a local (no block of events).
+ */
+static int go_batch_sched(struct ctx *c, struct tf_go_cursor *cur)
+{
+	struct tf_go_sparse r;
+	struct tf_go_event x;
+	size_t k;
+	bool ok = true;
+	int err = 0;
+
+	tf_go_sparse__begin(&r, cur);
+	if (r.rd != SCHED_RD)
+		return -EAGAIN;
+	while (ok && !err && (k = tf_go_sparse__safe(&r)) > 0) {
+		do {
+			ok = tf_go_sparse__one_rd(&r, &x, true, SCHED_RD);
+			if (ok)
+				err = go_event(c, &x, AN_GO_SCHED);
+		} while (ok && !err && --k);
+	}
+	while (ok && !err && !tf_go_sparse__done(&r)) {
+		ok = tf_go_sparse__one_rd(&r, &x, false, SCHED_RD);
+		if (ok)
+			err = go_event(c, &x, AN_GO_SCHED);
+	}
+	tf_go_sparse__end(&r, cur);
+	if (err)
+		return err;
+	if (!ok) {
+		cur->bad = r.s[r.bad];
+		return tf_reader__go_failed(c->r);
+	}
+	if (tf_go_cursor__end(cur))
+		return tf_reader__go_failed(c->r);
+	return 0;
+}
+
 static int go_batch(struct ctx *c, struct tf_go_cursor *cur)
 {
 	struct an_go *a = c->a;
 	struct tf_go_event ev[EV_BLOCK];
 	int err = 0, n;
+
+	if (a->sections == AN_GO_SCHED && cur->sparse && !cur->b &&
+	    (err = go_batch_sched(c, cur)) != -EAGAIN)
+		return err;
+	err = 0;
 
 	while (!err && (n = tf_go_cursor__read(cur, ev, EV_BLOCK)) > 0) {
 		a->events += (uint64_t)n;

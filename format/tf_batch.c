@@ -939,144 +939,22 @@ int tf_go_cursor__end(struct tf_go_cursor *c)
 	return 0;
 }
 
-/*
- * tf_go_cursor__read() for the sparse layout: the steps of
- * tf_go_cursor__next(), with the stream positions in locals (the event
- * stores cannot alias them), so they stay in registers across events.
- */
-struct sparse_rd {
-	const uint8_t *s[NF];
-	const uint8_t *const *e;
-	uint64_t t, m;
-	int32_t p;
-	uint32_t pid, rd;     /* TF_GOF_* values read: the wanted columns' */
-	bool from, to;        /* columns wanted */
-	unsigned int bad;     /* the column of a malformed value */
-};
-
-/* One value of column f; "fast": GS_VARINT_MAX bytes known to follow. */
-#define SP_GET_(r, f, dst, fast)                                                \
-	do {                                                                    \
-		const uint8_t *q_ = (fast) ? gs_varint_get10((r)->s[f], &(dst)) \
-					   : gs_varint_get((r)->s[f], (r)->e[f], &(dst)); \
-		if (!q_) {                                                      \
-			(r)->bad = f;                                           \
-			return false;                                           \
-		}                                                               \
-		(r)->s[f] = q_;                                                 \
-	} while (0)
-
-static inline __attribute__((always_inline)) bool
-sparse_one(struct sparse_rd *r, struct tf_go_event *x, bool fast)
-{
-	uint64_t v, kw;
-
-	const uint8_t *kf = r->s[TF_GO_KIND_FLAGS];
-
-	SP_GET_(r, TF_GO_TS, v, fast);
-	r->t += (uint64_t)gs_zigzag_dec(v);
-	SP_GET_(r, TF_GO_KIND_FLAGS, kw, fast);
-	if (kw > TF_GOF_ALL) {
-		r->s[TF_GO_KIND_FLAGS] = kf; /* c->bad: where the value starts */
-		r->bad = TF_GO_KIND_FLAGS;
-		return false;
-	}
-	x->ts = r->t;
-	x->pid = r->pid;
-	x->kind = (uint32_t)(kw & TF_GOF_KIND_MASK);
-	x->goid = 0;
-	if (r->s[TF_GO_GOID])
-		SP_GET_(r, TF_GO_GOID, x->goid, fast);
-	if (kw & TF_GOF_TRANS) {
-		v = 0;
-		if (r->from)
-			SP_GET_(r, TF_GO_FROM, v, false);
-		x->from_state = (uint32_t)v;
-		v = 0;
-		if (r->to)
-			SP_GET_(r, TF_GO_TO, v, false);
-		x->to_state = (uint32_t)v;
-	} else {
-		uint8_t dt = tf_go_default_trans(x->kind);
-
-		x->from_state = dt >> 4;
-		x->to_state = dt & 15;
-	}
-	kw &= r->rd;
-	x->stack_id = x->reason_sid = x->arg = x->arg2 = 0;
-	if (kw & TF_GOF_STACK)
-		SP_GET_(r, TF_GO_STACK, x->stack_id, false);
-	if (kw & TF_GOF_REASON)
-		SP_GET_(r, TF_GO_REASON, x->reason_sid, false);
-	if (kw & TF_GOF_P) {
-		SP_GET_(r, TF_GO_P, v, false);
-		r->p = (int32_t)((uint32_t)v >> 1 ^ -((uint32_t)v & 1));
-	}
-	x->p = r->p;
-	if (kw & TF_GOF_M)
-		SP_GET_(r, TF_GO_M, r->m, false);
-	x->m = r->m;
-	if (kw & TF_GOF_ARG)
-		SP_GET_(r, TF_GO_ARG, x->arg, false);
-	if (kw & TF_GOF_ARG2)
-		SP_GET_(r, TF_GO_ARG2, x->arg2, false);
-	return true;
-}
-#undef SP_GET_
-
-/* Events whose ts, kind_flags and goid values have GS_VARINT_MAX bytes
- * after them: each event takes one value, at most that long, of each. */
-static size_t sparse_safe(const struct sparse_rd *r)
-{
-	size_t k = (size_t)(r->e[TF_GO_TS] - r->s[TF_GO_TS]);
-	size_t kf = (size_t)(r->e[TF_GO_KIND_FLAGS] - r->s[TF_GO_KIND_FLAGS]);
-
-	if (kf < k)
-		k = kf;
-	if (r->s[TF_GO_GOID] && (size_t)(r->e[TF_GO_GOID] - r->s[TF_GO_GOID]) < k)
-		k = (size_t)(r->e[TF_GO_GOID] - r->s[TF_GO_GOID]);
-	return k / GS_VARINT_MAX;
-}
-
 static int read_sparse(struct tf_go_cursor *c, struct tf_go_event *ev, size_t max)
 {
-	struct sparse_rd r = {
-		.e = c->e, .t = c->ts, .m = c->m, .p = c->p, .pid = (uint32_t)c->key,
-		.from = c->want >> TF_GO_FROM & 1, .to = c->want >> TF_GO_TO & 1,
-	};
+	struct tf_go_sparse r;
 	size_t n = 0, k;
 	bool ok = true;
 
-	/* the other columns are not touched */
-	if (c->want >> TF_GO_STACK & 1)
-		r.rd |= TF_GOF_STACK;
-	if (c->want >> TF_GO_REASON & 1)
-		r.rd |= TF_GOF_REASON;
-	if (c->want >> TF_GO_P & 1)
-		r.rd |= TF_GOF_P;
-	if (c->want >> TF_GO_M & 1)
-		r.rd |= TF_GOF_M;
-	if (c->want >> TF_GO_ARG & 1)
-		r.rd |= TF_GOF_ARG;
-	if (c->want >> TF_GO_ARG2 & 1)
-		r.rd |= TF_GOF_ARG2;
-	memcpy(r.s, c->s, sizeof(r.s));
-	if (!(c->want >> TF_GO_GOID & 1))
-		r.s[TF_GO_GOID] = NULL;
-	while (ok && n < max && (k = sparse_safe(&r)) > 0) {
+	tf_go_sparse__begin(&r, c);
+	while (ok && n < max && (k = tf_go_sparse__safe(&r)) > 0) {
 		if (k > max - n)
 			k = max - n;
 		for (size_t end = n + k; ok && n < end; n++)
-			ok = sparse_one(&r, &ev[n], true);
+			ok = tf_go_sparse__one(&r, &ev[n], true);
 	}
-	for (; ok && n < max && r.s[TF_GO_TS] != r.e[TF_GO_TS]; n++)
-		ok = sparse_one(&r, &ev[n], false);
-	if (!(c->want >> TF_GO_GOID & 1))
-		r.s[TF_GO_GOID] = c->s[TF_GO_GOID];
-	memcpy(c->s, r.s, sizeof(r.s));
-	c->ts = r.t;
-	c->p = r.p;
-	c->m = r.m;
+	for (; ok && n < max && !tf_go_sparse__done(&r); n++)
+		ok = tf_go_sparse__one(&r, &ev[n], false);
+	tf_go_sparse__end(&r, c);
 	if (!ok) {
 		c->bad = r.s[r.bad];
 		return -GS_E_FORMAT;

@@ -195,6 +195,166 @@ void tf_go_cursor__init_batch(struct tf_go_cursor *c, const struct tf_batch *b,
  */
 int tf_go_cursor__read(struct tf_go_cursor *c, struct tf_go_event *ev, size_t max);
 
+/*
+ * The sparse-layout reader of tf_go_cursor__read(), inline for loops that
+ * take each event as it is decoded (into a local the compiler can keep in
+ * registers) instead of a block of them:
+ *
+ *	tf_go_sparse__begin(&r, c);		(c sparse, not over a batch)
+ *	while ((k = tf_go_sparse__safe(&r)) > 0)
+ *		k times: ok = tf_go_sparse__one(&r, &ev, true);
+ *	while (!tf_go_sparse__done(&r))
+ *		ok = tf_go_sparse__one(&r, &ev, false);
+ *	tf_go_sparse__end(&r, c);		(then tf_go_cursor__end(c))
+ *
+ * After a false from tf_go_sparse__one(), c->bad = r.s[r.bad].  The
+ * stream positions are in the struct, not the cursor: event stores cannot
+ * alias them, so they stay in registers across events.
+ */
+struct tf_go_sparse {
+	const uint8_t *s[TF_BATCH_MAX_FIELDS];
+	const uint8_t *const *e;
+	uint64_t t, m;
+	int32_t p;
+	uint32_t pid, rd;     /* TF_GOF_* values read: the wanted columns' */
+	bool from, to;        /* columns wanted */
+	bool goid;
+	unsigned int bad;     /* the column of a malformed value */
+};
+
+static inline void tf_go_sparse__begin(struct tf_go_sparse *r, const struct tf_go_cursor *c)
+{
+	uint32_t w = c->want;
+
+	r->e = c->e;
+	r->t = c->ts;
+	r->m = c->m;
+	r->p = c->p;
+	r->pid = (uint32_t)c->key;
+	r->from = w >> TF_GO_FROM & 1;
+	r->to = w >> TF_GO_TO & 1;
+	r->bad = 0;
+	/* the other columns are not touched */
+	r->rd = (w >> TF_GO_STACK & 1 ? TF_GOF_STACK : 0) |
+		(w >> TF_GO_REASON & 1 ? TF_GOF_REASON : 0) |
+		(w >> TF_GO_P & 1 ? TF_GOF_P : 0) | (w >> TF_GO_M & 1 ? TF_GOF_M : 0) |
+		(w >> TF_GO_ARG & 1 ? TF_GOF_ARG : 0) |
+		(w >> TF_GO_ARG2 & 1 ? TF_GOF_ARG2 : 0);
+	__builtin_memcpy(r->s, c->s, sizeof(r->s));
+	r->goid = w >> TF_GO_GOID & 1;
+	if (!r->goid)
+		r->s[TF_GO_GOID] = NULL;
+}
+
+/* The positions back into the cursor. */
+static inline void tf_go_sparse__end(struct tf_go_sparse *r, struct tf_go_cursor *c)
+{
+	if (!r->goid)
+		r->s[TF_GO_GOID] = c->s[TF_GO_GOID];
+	__builtin_memcpy(c->s, r->s, sizeof(r->s));
+	c->ts = r->t;
+	c->p = r->p;
+	c->m = r->m;
+}
+
+static inline bool tf_go_sparse__done(const struct tf_go_sparse *r)
+{
+	return r->s[TF_GO_TS] == r->e[TF_GO_TS];
+}
+
+/* Events whose ts, kind_flags and goid values have GS_VARINT_MAX bytes
+ * after them: each event takes one value, at most that long, of each. */
+static inline size_t tf_go_sparse__safe(const struct tf_go_sparse *r)
+{
+	size_t k = (size_t)(r->e[TF_GO_TS] - r->s[TF_GO_TS]);
+	size_t kf = (size_t)(r->e[TF_GO_KIND_FLAGS] - r->s[TF_GO_KIND_FLAGS]);
+
+	if (kf < k)
+		k = kf;
+	if (r->s[TF_GO_GOID] && (size_t)(r->e[TF_GO_GOID] - r->s[TF_GO_GOID]) < k)
+		k = (size_t)(r->e[TF_GO_GOID] - r->s[TF_GO_GOID]);
+	return k / GS_VARINT_MAX;
+}
+
+/* One value of column f; "fast": GS_VARINT_MAX bytes known to follow. */
+#define TF_GO_SPARSE_GET_(r, f, dst, fast)                                      \
+	do {                                                                    \
+		const uint8_t *q_ = (fast) ? gs_varint_get10((r)->s[f], &(dst)) \
+					   : gs_varint_get((r)->s[f], (r)->e[f], &(dst)); \
+		if (!q_) {                                                      \
+			(r)->bad = f;                                           \
+			return false;                                           \
+		}                                                               \
+		(r)->s[f] = q_;                                                 \
+	} while (0)
+
+/*
+ * The next event into *x; false on a malformed value (r->bad: its column).
+ * rd: r->rd, or the same as a constant where the caller knows it.
+ */
+static inline __attribute__((always_inline)) bool
+tf_go_sparse__one_rd(struct tf_go_sparse *r, struct tf_go_event *x, bool fast, uint32_t rd)
+{
+	uint64_t v, kw;
+	const uint8_t *kf = r->s[TF_GO_KIND_FLAGS];
+
+	TF_GO_SPARSE_GET_(r, TF_GO_TS, v, fast);
+	r->t += (uint64_t)gs_zigzag_dec(v);
+	TF_GO_SPARSE_GET_(r, TF_GO_KIND_FLAGS, kw, fast);
+	if (kw > TF_GOF_ALL) {
+		r->s[TF_GO_KIND_FLAGS] = kf; /* c->bad: where the value starts */
+		r->bad = TF_GO_KIND_FLAGS;
+		return false;
+	}
+	x->ts = r->t;
+	x->pid = r->pid;
+	x->kind = (uint32_t)(kw & TF_GOF_KIND_MASK);
+	x->goid = 0;
+	if (r->s[TF_GO_GOID])
+		TF_GO_SPARSE_GET_(r, TF_GO_GOID, x->goid, fast);
+	if (kw & TF_GOF_TRANS) {
+		v = 0;
+		if (r->from)
+			TF_GO_SPARSE_GET_(r, TF_GO_FROM, v, false);
+		x->from_state = (uint32_t)v;
+		v = 0;
+		if (r->to)
+			TF_GO_SPARSE_GET_(r, TF_GO_TO, v, false);
+		x->to_state = (uint32_t)v;
+	} else {
+		uint8_t dt = tf_go_default_trans(x->kind);
+
+		x->from_state = dt >> 4;
+		x->to_state = dt & 15;
+	}
+	kw &= rd;
+	x->stack_id = x->reason_sid = x->arg = x->arg2 = 0;
+	if (kw & TF_GOF_STACK)
+		TF_GO_SPARSE_GET_(r, TF_GO_STACK, x->stack_id, false);
+	if (kw & TF_GOF_REASON)
+		TF_GO_SPARSE_GET_(r, TF_GO_REASON, x->reason_sid, false);
+	if (kw & TF_GOF_P) {
+		TF_GO_SPARSE_GET_(r, TF_GO_P, v, false);
+		r->p = (int32_t)((uint32_t)v >> 1 ^ -((uint32_t)v & 1));
+	}
+	x->p = r->p;
+	if (kw & TF_GOF_M)
+		TF_GO_SPARSE_GET_(r, TF_GO_M, r->m, false);
+	x->m = r->m;
+	if (kw & TF_GOF_ARG)
+		TF_GO_SPARSE_GET_(r, TF_GO_ARG, x->arg, false);
+	if (kw & TF_GOF_ARG2)
+		TF_GO_SPARSE_GET_(r, TF_GO_ARG2, x->arg2, false);
+	return true;
+}
+#undef TF_GO_SPARSE_GET_
+
+static inline __attribute__((always_inline)) bool
+tf_go_sparse__one(struct tf_go_sparse *r, struct tf_go_event *x, bool fast)
+{
+	return tf_go_sparse__one_rd(r, x, fast, r->rd);
+}
+
 /* The slow paths of tf_go_cursor__next(). */
 int tf_go_cursor__next_batch(struct tf_go_cursor *c, struct tf_go_event *ev);
 int tf_go_cursor__end(struct tf_go_cursor *c);

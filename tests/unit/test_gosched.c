@@ -198,3 +198,78 @@ Test(gosched, public_v1_traces_match_go_parser)
 	fclose(f);
 	cr_assert_eq(checked, 18);
 }
+
+/*
+ * The sched section alone reads each event into the state machine as it
+ * is decoded (an_go.c's go_batch_sched()); with any other section too, the
+ * events go through blocks.  Both must find the same latencies.
+ */
+static void same_hist(const struct an_hist *x, const struct an_hist *y, const char *what,
+		      const char *trace)
+{
+	cr_assert_eq(x->count, y->count, "%s: %s count", trace, what);
+	cr_assert_eq(x->sum, y->sum, "%s: %s sum", trace, what);
+	cr_assert_eq(x->min, y->min, "%s: %s min", trace, what);
+	cr_assert_eq(x->max, y->max, "%s: %s max", trace, what);
+	cr_assert(!memcmp(x->b, y->b, sizeof(x->b)), "%s: %s buckets", trace, what);
+}
+
+static uint64_t sched_alone_agrees(const char *trace)
+{
+	char out[256];
+	struct tf_writer *w;
+	struct an_go *one, *all;
+	uint64_t n;
+
+	snprintf(out, sizeof(out), "%s/t.gst", tmpdir);
+	cr_assert_eq(tf_writer__open(out, NULL, NULL, &w), 0);
+	cr_assert_eq(rt_goimport__file(trace, NULL, w, NULL), 0, "import %s", trace);
+	cr_assert_eq(tf_writer__close(w), 0);
+	cr_assert_eq(an_go__compute(out, AN_GO_SCHED, &one), 0);
+	cr_assert_eq(an_go__compute(out, AN_GO_SCHED | AN_GO_STATES, &all), 0);
+	cr_assert_eq(one->events, all->events, "%s: events", trace);
+	cr_assert_eq(one->goroutines, all->goroutines, "%s: goroutines", trace);
+	cr_assert_eq(one->first_ts, all->first_ts, "%s: first_ts", trace);
+	cr_assert_eq(one->last_ts, all->last_ts, "%s: last_ts", trace);
+	same_hist(one->sched, all->sched, "sched", trace);
+	for (int i = 0; i < AN_CAUSE_MAX; i++)
+		same_hist(one->sched_cause[i], all->sched_cause[i], an_go_cause_name(i), trace);
+	cr_assert_eq(one->pprof_count, all->pprof_count, "%s: pprof count", trace);
+	cr_assert_eq(one->pprof_delay_ns, all->pprof_delay_ns, "%s: pprof delay", trace);
+	cr_assert_eq(one->nstacks, all->nstacks, "%s: stacks", trace);
+	for (size_t i = 0; i < one->nstacks; i++) {
+		cr_assert_eq(one->stacks[i].count, all->stacks[i].count, "%s: stack %zu", trace, i);
+		cr_assert_eq(one->stacks[i].delay_ns, all->stacks[i].delay_ns, "%s: stack %zu",
+			     trace, i);
+	}
+	n = one->sched->count;
+	an_go__free(one);
+	an_go__free(all);
+	return n;
+}
+
+Test(gosched, sched_alone_agrees_with_the_block_path)
+{
+	DIR *d;
+	struct dirent *de;
+	int traces = 0;
+	uint64_t wakeups = 0;
+
+	need_corpus();
+	d = opendir(CORPUS "/generated");
+	cr_assert_not_null(d);
+	while ((de = readdir(d))) {
+		char path[512];
+		size_t l = strlen(de->d_name);
+
+		if (l < 7 || strcmp(de->d_name + l - 6, ".trace"))
+			continue;
+		snprintf(path, sizeof(path), CORPUS "/generated/%s", de->d_name);
+		wakeups += sched_alone_agrees(path);
+		traces++;
+	}
+	closedir(d);
+	cr_assert_geq(traces, 28, "%d generated traces (v1 and v2)", traces);
+	cr_assert_gt(wakeups, 100000);
+	cr_log_info("sched alone: %d traces, %llu wakeups", traces, (unsigned long long)wakeups);
+}
