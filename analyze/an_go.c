@@ -808,9 +808,19 @@ go_events(struct ctx *c, const struct tf_go_event *ev, int n, unsigned int sec)
 	return err;
 }
 
-/* other_event() of a copy: the caller's event then need not be in memory */
-static __attribute__((noinline)) int other_event_copy(struct ctx *c, struct tf_go_event e)
+/*
+ * other_event() of the fields it reads, passed by value: the caller's
+ * event then need not be in memory.
+ */
+static __attribute__((noinline)) int other_event_of(struct ctx *c, uint64_t ts, uint32_t pid,
+						    uint32_t kind, uint64_t goid, uint64_t arg,
+						    uint64_t reason_sid)
 {
+	struct tf_go_event e = {
+		.ts = ts, .pid = pid, .kind = kind, .goid = goid, .arg = arg,
+		.reason_sid = reason_sid,
+	};
+
 	return other_event(c, &e);
 }
 
@@ -827,7 +837,7 @@ go_event(struct ctx *c, const struct tf_go_event *e, unsigned int sec)
 		a->last_ts = e->ts;
 	if (e->to_state && e->goid)
 		return transition_in(c, e, sec);
-	return other_event_copy(c, *e);
+	return other_event_of(c, e->ts, e->pid, e->kind, e->goid, e->arg, e->reason_sid);
 }
 
 /* The optional columns the sched section reads (run()'s cursor) */
@@ -846,17 +856,17 @@ static int go_batch_sched(struct ctx *c, struct tf_go_cursor *cur)
 	int err = 0;
 
 	tf_go_sparse__begin(&r, cur);
-	if (r.rd != SCHED_RD)
-		return -EAGAIN;
+	if (r.rd != SCHED_RD || !r.s[TF_GO_GOID])
+		return -EAGAIN; /* (no goid column: no transitions) */
 	while (ok && !err && (k = tf_go_sparse__safe(&r)) > 0) {
 		do {
-			ok = tf_go_sparse__one_rd(&r, &x, true, SCHED_RD);
+			ok = tf_go_sparse__one_rd(&r, &x, true, SCHED_RD, true);
 			if (ok)
 				err = go_event(c, &x, AN_GO_SCHED);
 		} while (ok && !err && --k);
 	}
 	while (ok && !err && !tf_go_sparse__done(&r)) {
-		ok = tf_go_sparse__one_rd(&r, &x, false, SCHED_RD);
+		ok = tf_go_sparse__one_rd(&r, &x, false, SCHED_RD, true);
 		if (ok)
 			err = go_event(c, &x, AN_GO_SCHED);
 	}

@@ -290,10 +290,13 @@ static inline size_t tf_go_sparse__safe(const struct tf_go_sparse *r)
 
 /*
  * The next event into *x; false on a malformed value (r->bad: its column).
- * rd: r->rd, or the same as a constant where the caller knows it.
+ * rd: r->rd, or the same as a constant where the caller knows it; goid:
+ * whether the goid column is read, r->s[TF_GO_GOID] != NULL, or the same
+ * as a constant.
  */
 static inline __attribute__((always_inline)) bool
-tf_go_sparse__one_rd(struct tf_go_sparse *r, struct tf_go_event *x, bool fast, uint32_t rd)
+tf_go_sparse__one_rd(struct tf_go_sparse *r, struct tf_go_event *x, bool fast, uint32_t rd,
+		     bool goid)
 {
 	uint64_t v, kw;
 	const uint8_t *kf = r->s[TF_GO_KIND_FLAGS];
@@ -310,7 +313,7 @@ tf_go_sparse__one_rd(struct tf_go_sparse *r, struct tf_go_event *x, bool fast, u
 	x->pid = r->pid;
 	x->kind = (uint32_t)(kw & TF_GOF_KIND_MASK);
 	x->goid = 0;
-	if (r->s[TF_GO_GOID])
+	if (goid)
 		TF_GO_SPARSE_GET_(r, TF_GO_GOID, x->goid, fast);
 	if (kw & TF_GOF_TRANS) {
 		v = 0;
@@ -352,7 +355,7 @@ tf_go_sparse__one_rd(struct tf_go_sparse *r, struct tf_go_event *x, bool fast, u
 static inline __attribute__((always_inline)) bool
 tf_go_sparse__one(struct tf_go_sparse *r, struct tf_go_event *x, bool fast)
 {
-	return tf_go_sparse__one_rd(r, x, fast, r->rd);
+	return tf_go_sparse__one_rd(r, x, fast, r->rd, r->s[TF_GO_GOID] != NULL);
 }
 
 /* The slow paths of tf_go_cursor__next(). */
