@@ -2038,15 +2038,17 @@ static __attribute__((noinline)) int blk_flush(struct v1_dec *d)
 }
 
 /*
- * Event o to the sink: converted into the block, or one by one.  plain: o
- * is neither a CREATE nor a LOG.
+ * Event o to the sink: converted into the block (blk: d->conv is set, a
+ * constant where inlined), or one by one.  plain: o is neither a CREATE
+ * nor a LOG.
  */
 static inline __attribute__((always_inline)) int out(struct v1_dec *d,
-						     const struct rt_go_event *o, bool plain)
+						     const struct rt_go_event *o, bool plain,
+						     bool blk)
 {
 	int err;
 
-	if (!d->conv)
+	if (!blk)
 		return d->ev(d->ev_ctx, o);
 	err = rt_goconv__event_in(d->conv, o, &d->blk[d->nblk], plain);
 	if (__builtin_expect(err, 0))
@@ -2082,7 +2084,7 @@ static inline __attribute__((always_inline)) int emit(struct v1_dec *d, struct v
 	if (err)
 		return err;
 	d->st->events++;
-	return out(d, o, false);
+	return out(d, o, false, d->conv != NULL);
 }
 
 /* deliver() of the types outs[] leaves to deliver_special() */
@@ -2115,7 +2117,7 @@ static int deliver_any(struct v1_dec *d, struct v1_stream *s, struct v1_g *ge)
  * and ts; its other fields stay as they are: p, m (s->m), no arg2, str2.
  */
 static inline __attribute__((always_inline)) int deliver(struct v1_dec *d, struct v1_stream *s,
-							 struct v1_g *ge)
+							 struct v1_g *ge, bool blk)
 {
 	const struct v1_ev *e = &s->head;
 	struct rt_go_event *o = &s->out;
@@ -2139,7 +2141,7 @@ static inline __attribute__((always_inline)) int deliver(struct v1_dec *d, struc
 	if (err)
 		return err;
 	d->st->events++;
-	return out(d, o, true); /* the types of outs[] */
+	return out(d, o, true, blk); /* the types of outs[] */
 }
 
 static int deliver_sample(struct v1_dec *d, const struct v1_ev *e)
@@ -2175,9 +2177,9 @@ static inline bool key_less(const struct v1_dec *d, int32_t a, int64_t ta, int32
 /* Deliver the head of s (not the CPU samples), take its next. */
 static inline __attribute__((always_inline)) int deliver_next(struct v1_dec *d,
 							      struct v1_stream *s,
-							      struct v1_g *ge)
+							      struct v1_g *ge, bool blk)
 {
-	int err = deliver(d, s, ge);
+	int err = deliver(d, s, ge, blk);
 
 	return err ?: stream_next(d, s);
 }
@@ -2211,7 +2213,7 @@ static __attribute__((noinline)) int step_parked(struct v1_dec *d, int32_t si, s
 {
 	struct v1_stream *s = &d->streams[si];
 	const struct v1_trans *nt = &s->head.tr;
-	int err = deliver_next(d, s, ge);
+	int err = deliver_next(d, s, ge, d->conv != NULL);
 
 	if (err)
 		return err;
@@ -2236,7 +2238,7 @@ static __attribute__((noinline)) int step_parked(struct v1_dec *d, int32_t si, s
  * one the next step needs).  The events and their order are those of
  * stepping through the heap one event at a time.
  */
-static int steps(struct v1_dec *d)
+static inline __attribute__((always_inline)) int steps_in(struct v1_dec *d, bool blk)
 {
 	int32_t si = d->heap[0];
 	struct v1_stream *s = &d->streams[si];
@@ -2284,7 +2286,7 @@ static int steps(struct v1_dec *d)
 			if (__builtin_expect(ge->nparked != 0, 0))
 				return step_parked(d, si, ge, tg);
 		}
-		err = deliver_next(d, s, ge);
+		err = deliver_next(d, s, ge, blk);
 		if (err)
 			return err;
 		if (!s->has_head) {
@@ -2304,6 +2306,17 @@ static int steps(struct v1_dec *d)
 			return 0;
 		}
 	}
+}
+
+/* steps() with the sink's mode a constant: block or event by event */
+static int steps_blk(struct v1_dec *d)
+{
+	return steps_in(d, true);
+}
+
+static int steps_ev(struct v1_dec *d)
+{
+	return steps_in(d, false);
 }
 
 static int pass2(struct v1_dec *d)
@@ -2354,7 +2367,7 @@ static int pass2(struct v1_dec *d)
 			return err;
 	}
 	while (d->nheap) {
-		err = steps(d);
+		err = d->conv ? steps_blk(d) : steps_ev(d);
 		if (err)
 			return err;
 	}
