@@ -159,19 +159,32 @@ enum {
  * from << 4 | to, in Gscope__V1__GoState values (1 runnable, 2 running,
  * 3 syscall, 4 waiting, 5 dead); 0 for the other kinds.
  */
+#define TF_GO_DEFAULT_TRANS_(X)                                        \
+	X(1, 5, 1)  /* CREATE: dead -> runnable */                    \
+	X(2, 1, 2)  /* START: runnable -> running */                  \
+	X(3, 2, 1)  /* STOP: running -> runnable */                   \
+	X(4, 2, 4)  /* BLOCK: running -> waiting */                   \
+	X(5, 4, 1)  /* UNBLOCK: waiting -> runnable */                \
+	X(6, 2, 3)  /* SYSCALL_BEGIN: running -> syscall */           \
+	X(7, 3, 1)  /* SYSCALL_END: syscall -> runnable */            \
+	X(8, 2, 5)  /* DESTROY: running -> dead */                    \
+	X(20, 2, 3) /* SYSCALL_BLOCK: running -> syscall */
+
 static inline uint8_t tf_go_default_trans(uint32_t kind)
 {
-	static const uint8_t t[TF_GOF_KIND_MASK + 1] = {
-		[1] = 5 << 4 | 1,  /* CREATE: dead -> runnable */
-		[2] = 1 << 4 | 2,  /* START: runnable -> running */
-		[3] = 2 << 4 | 1,  /* STOP: running -> runnable */
-		[4] = 2 << 4 | 4,  /* BLOCK: running -> waiting */
-		[5] = 4 << 4 | 1,  /* UNBLOCK: waiting -> runnable */
-		[6] = 2 << 4 | 3,  /* SYSCALL_BEGIN: running -> syscall */
-		[7] = 3 << 4 | 1,  /* SYSCALL_END: syscall -> runnable */
-		[8] = 2 << 4 | 5,  /* DESTROY: running -> dead */
-		[20] = 2 << 4 | 3, /* SYSCALL_BLOCK: running -> syscall */
-	};
+#define X(k, from, to) [k] = (from) << 4 | (to),
+	static const uint8_t t[TF_GOF_KIND_MASK + 1] = { TF_GO_DEFAULT_TRANS_(X) };
+#undef X
+
+	return t[kind & TF_GOF_KIND_MASK];
+}
+
+/* The same as to << 32 | from, for one comparison of both. */
+static inline uint64_t tf_go_default_ft(uint32_t kind)
+{
+#define X(k, from, to) [k] = (uint64_t)(to) << 32 | (from),
+	static const uint64_t t[TF_GOF_KIND_MASK + 1] = { TF_GO_DEFAULT_TRANS_(X) };
+#undef X
 
 	return t[kind & TF_GOF_KIND_MASK];
 }
