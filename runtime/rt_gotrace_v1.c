@@ -2302,8 +2302,33 @@ static inline __attribute__((always_inline)) int steps_in(struct v1_dec *d, bool
 			}
 		}
 		if (s->head.ts > lim_ts || (s->head.ts == lim_ts && si > lim_si)) {
-			heap_down(d, 0); /* the new head replaces the old at the top */
-			return 0;
+			int32_t other = lim_si;
+
+			if (d->nheap != 2) {
+				heap_down(d, 0); /* the new head replaces the old at the top */
+				return 0;
+			}
+			/*
+			 * Two streams (two Ps ping-ponging: runs are short): the
+			 * other one's run, as the next steps() would start it
+			 * after heap_down()'s swap, without leaving the loop.
+			 */
+			d->heap[0] = other;
+			d->heap[1] = si;
+			lim_ts = s->head.ts;
+			lim_si = si;
+			si = other;
+			s = &d->streams[si];
+			if (s->cpu)
+				return 0; /* step_cpu(), from the next steps() */
+			ge = NULL;
+			if (s->head.tr.g != UNORDERED) {
+				ge = g_find(&d->gt, s->head.tr.g);
+				if (!trans_ready(&s->head.tr, ge)) {
+					heap_pop(d);
+					return place(d, si);
+				}
+			}
 		}
 	}
 }
