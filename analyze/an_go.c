@@ -785,29 +785,6 @@ static int other_event(struct ctx *c, const struct tf_go_event *e)
 
 #define EV_BLOCK 256 /* events read from the cursor at a time */
 
-/* The events of a block; sec as in transition_in(). */
-static inline __attribute__((always_inline)) int
-go_events(struct ctx *c, const struct tf_go_event *ev, int n, unsigned int sec)
-{
-	struct an_go *a = c->a;
-	int err = 0;
-
-	for (int i = 0; i < n && !err; i++) {
-		const struct tf_go_event *e = &ev[i];
-
-		/* transition() reads first_ts: kept up to date event by event */
-		if (e->ts < a->first_ts)
-			a->first_ts = e->ts;
-		if (e->ts > a->last_ts)
-			a->last_ts = e->ts;
-		if (e->to_state && e->goid)
-			err = sec ? transition_in(c, e, sec) : transition(c, e);
-		else
-			err = other_event(c, e);
-	}
-	return err;
-}
-
 /*
  * other_event() of the fields it reads, passed by value: the caller's
  * event then need not be in memory.
@@ -824,20 +801,32 @@ static __attribute__((noinline)) int other_event_of(struct ctx *c, uint64_t ts, 
 	return other_event(c, &e);
 }
 
-/* One event as go_events() takes it; sec as in transition_in(). */
+/* One event; sec as in transition_in(), or 0: the sections asked for. */
 static inline __attribute__((always_inline)) int
 go_event(struct ctx *c, const struct tf_go_event *e, unsigned int sec)
 {
 	struct an_go *a = c->a;
 
 	a->events++;
+	/* transition() reads first_ts: kept up to date event by event */
 	if (e->ts < a->first_ts)
 		a->first_ts = e->ts;
 	if (e->ts > a->last_ts)
 		a->last_ts = e->ts;
 	if (e->to_state && e->goid)
-		return transition_in(c, e, sec);
+		return sec ? transition_in(c, e, sec) : transition(c, e);
 	return other_event_of(c, e->ts, e->pid, e->kind, e->goid, e->arg, e->reason_sid);
+}
+
+/* The events of a block; sec as in go_event(). */
+static inline __attribute__((always_inline)) int
+go_events(struct ctx *c, const struct tf_go_event *ev, int n, unsigned int sec)
+{
+	int err = 0;
+
+	for (int i = 0; i < n && !err; i++)
+		err = go_event(c, &ev[i], sec);
+	return err;
 }
 
 /* The optional columns the sched section reads (run()'s cursor) */
@@ -894,7 +883,6 @@ static int go_batch(struct ctx *c, struct tf_go_cursor *cur)
 	err = 0;
 
 	while (!err && (n = tf_go_cursor__read(cur, ev, EV_BLOCK)) > 0) {
-		a->events += (uint64_t)n;
 		/* the sched section alone (the common query) has its own loop */
 		if (a->sections == AN_GO_SCHED)
 			err = go_events(c, ev, n, AN_GO_SCHED);
