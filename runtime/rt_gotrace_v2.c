@@ -50,6 +50,7 @@
 #include "base/gs_intern.h"
 #include "base/gs_mem.h"
 #include "base/gs_varint.h"
+#include "runtime/rt_goconv.h"
 #include "runtime/rt_gotrace.h"
 #include "runtime/rt_gotrace_v2_spec.h"
 
@@ -396,6 +397,9 @@ struct v2 {
 	int ver; /* minor version: 22, 23, 25, 26 */
 	const struct rt_go_sink *sink;
 	struct rt_gotrace_stats *st;
+	struct rt_goconv *conv;   /* sink->conv and go_events: events in blocks */
+	struct tf_go_event *blk;
+	size_t nblk;
 
 	/* error message, logged once by the entry point */
 	char msg[256];
@@ -2654,10 +2658,35 @@ static void set_trans(struct rt_go_event *e, uint32_t kind, uint64_t g,
  * Validate the table ids of a queued event (as Go does when it hands the
  * event out), make its time strictly increasing, and give it to the sink.
  */
+
+/* The converted events to the sink */
+static __attribute__((noinline)) int blk_flush(struct v2 *r)
+{
+	size_t n = r->nblk;
+
+	r->nblk = 0;
+	return n ? r->sink->go_events(r->sink->ctx, r->blk, n) : 0;
+}
+
+/* Event e to the sink: converted into the block, or one by one. */
+static inline int out_event(struct v2 *r, const struct rt_go_event *e)
+{
+	const struct rt_go_sink *k = r->sink;
+	int err;
+
+	if (!r->conv)
+		return k && k->event ? k->event(k->ctx, e) : 0;
+	err = rt_goconv__event(r->conv, e, &r->blk[r->nblk]);
+	if (err)
+		return err;
+	if (++r->nblk < RT_GOCONV_BLOCK)
+		return 0;
+	return blk_flush(r);
+}
+
 static int emit(struct v2 *r, struct v2_out *o)
 {
 	const struct rt_v2_spec *s = &rt_v2_specs[o->typ];
-	const struct rt_go_sink *k = r->sink;
 	const struct v2_str *str[2] = { NULL, NULL };
 	const uint64_t *a = o->a;
 	struct rt_go_event e;
@@ -2862,7 +2891,7 @@ static int emit(struct v2 *r, struct v2_out *o)
 		return 0;
 	}
 	r->st->events++;
-	return k && k->event ? k->event(k->ctx, &e) : 0;
+	return out_event(r, &e);
 }
 
 static int emit_sample(struct v2 *r, const struct v2_sample *s)
@@ -2870,10 +2899,14 @@ static int emit_sample(struct v2 *r, const struct v2_sample *s)
 	const struct rt_go_sink *k = r->sink;
 	int64_t t = tfix(r, s->time);
 	uint64_t stack = stack_ok(r, s->stack) ? s->stack : 0;
+	int err;
 
 	r->st->cpu_samples++;
 	if (!k || !k->cpu_sample)
 		return 0;
+	err = blk_flush(r);
+	if (err)
+		return err;
 	/* the runtime writes "no P" as -1 */
 	return k->cpu_sample(k->ctx, (uint64_t)t, s->g, sink_p(s->p), s->m, stack);
 }
@@ -2910,6 +2943,9 @@ static int install_gen(struct v2 *r)
 	tfix(r, tmul(r->freq, r->min_ts)); /* Go's Sync event */
 	r->have_gen = true;
 	r->st->generations++;
+	err = blk_flush(r); /* converted with the last generation's ids */
+	if (err)
+		return err;
 	if (k && k->generation) {
 		err = k->generation(k->ctx, r->gen);
 		if (err)
@@ -3243,11 +3279,9 @@ top:
 		else if (c->ev.time > limit)
 			next = heap_down_top(r);
 		if (fast) {
-			const struct rt_go_sink *k = r->sink;
-
 			e.ts = (uint64_t)tfix(r, (int64_t)e.ts);
 			r->st->events++;
-			ok = k && k->event ? k->event(k->ctx, &e) : 0;
+			ok = out_event(r, &e);
 		} else {
 			ok = emit_queue(r);
 		}
@@ -3275,7 +3309,7 @@ static int run(struct v2 *r)
 			if (ok < 0)
 				return ok;
 			if (ok == 1)
-				return 0;
+				return blk_flush(r);
 			continue;
 		}
 		if (r->next_sample < r->nsamples &&
@@ -3332,6 +3366,7 @@ static int parse_header(const uint8_t *data, size_t len, int *minor)
 
 static void release(struct v2 *r)
 {
+	gs_free(r->blk);
 	gs_free(r->batches);
 	gs_free(r->cur);
 	map_release(&r->curmap);
@@ -3390,6 +3425,14 @@ int rt_gotrace_v2__decode(const uint8_t *data, size_t len, const char *name,
 	r->ver = minor;
 	r->sink = sink;
 	r->st = st;
+	if (sink && sink->conv && sink->go_events) {
+		r->conv = sink->conv;
+		r->blk = gs_malloc(RT_GOCONV_BLOCK * sizeof(*r->blk));
+		if (!r->blk) {
+			gs_free(r);
+			return gs_errf(-ENOMEM, "%s: out of memory", name);
+		}
+	}
 	for (int t = 0; t < 256; t++)
 		r->targs[t] = t < V2_NUM_SPECS && t < RT_GOTRACE_MAX_TYPES &&
 			      rt_v2_specs[t].timed ? rt_v2_specs[t].nargs : 0xff;

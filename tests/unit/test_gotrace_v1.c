@@ -660,6 +660,13 @@ Test(gotrace_v1, generated_traces)
  * event by event, each event converted with rt_goconv__event(), must give
  * the same events, and each CPU sample must come after the same events.
  */
+static bool is_generated_trace(const char *n)
+{
+	size_t l = strlen(n);
+
+	return !strncmp(n, "go1", 3) && l > 6 && !strcmp(n + l - 6, ".trace");
+}
+
 struct conv_rec {
 	struct rt_goconv cv;
 	uint64_t *stacks;
@@ -668,6 +675,8 @@ struct conv_rec {
 	size_t n, ev_cap, blocks, big_blocks;
 	uint64_t *sample_at; /* events before each CPU sample */
 	size_t nsamples, samples_cap;
+	uint64_t gen_at[64]; /* events before each of the first generations */
+	size_t ngens;
 };
 
 static int conv_intern(void *ctx, const char *s, size_t len, uint64_t *id)
@@ -751,6 +760,9 @@ static int conv_generation(void *ctx, uint64_t gen)
 	struct conv_rec *c = ctx;
 
 	(void)gen;
+	if (c->ngens < 64)
+		c->gen_at[c->ngens] = c->n;
+	c->ngens++;
 	if (c->stacks)
 		memset(c->stacks, 0, c->cap * sizeof(*c->stacks));
 	memset(c->cv.scache, 0, sizeof(c->cv.scache));
@@ -795,13 +807,17 @@ static void conv_free(struct conv_rec *c)
 	free(c->sample_at);
 }
 
+/* v1 and v2 (rt_gotrace__decode() dispatches), generations included */
 Test(gotrace_v1, block_mode_gives_the_converted_events)
 {
 	static const char *const names[] = {
 		"v1-public/http_1_19_good", "v1-public/stress_1_11_good",
-		"v1-public/fmt_1_21_pprof_good",
+		"v1-public/fmt_1_21_pprof_good", "v2-public/bin/go122-gc-stress.trace",
+		"v2-public/bin/go122-annotations-stress.trace",
+		"v2-public/bin/go122-task-across-generations.trace",
+		"v2-public/bin/go123-sync.trace", "v2-public/bin/go125-sync.trace",
 	};
-	size_t events = 0, samples = 0, full = 0;
+	size_t events = 0, samples = 0, full = 0, gens = 0;
 	DIR *dir;
 	struct dirent *de;
 	char path[512];
@@ -818,7 +834,7 @@ Test(gotrace_v1, block_mode_gives_the_converted_events)
 		if (i < sizeof(names) / sizeof(names[0])) {
 			mkpath(path, sizeof(path), CORPUS, names[i]);
 		} else {
-			while ((de = readdir(dir)) && !is_generated_v1(de->d_name))
+			while ((de = readdir(dir)) && !is_generated_trace(de->d_name))
 				;
 			if (!de)
 				break;
@@ -838,6 +854,12 @@ Test(gotrace_v1, block_mode_gives_the_converted_events)
 			cr_assert_eq(blk.sample_at[j], one.sample_at[j],
 				     "%s: sample %zu after %" PRIu64 " events, not %" PRIu64, path,
 				     j, blk.sample_at[j], one.sample_at[j]);
+		cr_assert_eq(blk.ngens, one.ngens);
+		for (size_t j = 0; j < one.ngens && j < 64; j++)
+			cr_assert_eq(blk.gen_at[j], one.gen_at[j],
+				     "%s: generation %zu after %" PRIu64 " events, not %" PRIu64, path,
+				     j, blk.gen_at[j], one.gen_at[j]);
+		gens += one.ngens;
 		cr_assert_geq(blk.blocks, (blk.n + RT_GOCONV_BLOCK - 1) / RT_GOCONV_BLOCK);
 		events += one.n;
 		samples += one.nsamples;
@@ -847,11 +869,12 @@ Test(gotrace_v1, block_mode_gives_the_converted_events)
 		free(b);
 	}
 	closedir(dir);
-	cr_assert_geq(files, 17, "%d traces", files);
+	cr_assert_geq(files, 36, "%d traces", files);
 	cr_assert_gt(samples, 0, "no trace had CPU samples");
 	cr_assert_gt(full, 0, "no full block");
-	cr_log_info("block mode: %d traces, %zu events, %zu CPU samples, %zu full blocks",
-		    files, events, samples, full);
+	cr_assert_gt(gens, (size_t)files, "no trace of several generations");
+	cr_log_info("block mode: %d traces, %zu events, %zu CPU samples, %zu generations, "
+		    "%zu full blocks", files, events, samples, gens, full);
 }
 
 /* ------------------------------------------------------------ malformed */
