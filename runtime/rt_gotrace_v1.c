@@ -1299,11 +1299,11 @@ struct v1_lit {
 /*
  * The delivered event of the common types, which head_finish() prepares
  * in the stream's out when it decodes them: kind, from, to and str, with
- * g the event's (D_G), the unblocked g (D_UNBLOCK: arg is the unblocker)
- * or arg the first argument (D_ARG0).  D_SWITCH (0): deliver_special()
- * does it all at delivery.
+ * g the event's (D_G), the unblocked g (D_UNBLOCK: arg is the unblocker),
+ * arg the first argument (D_ARG0), or arg and arg2 the first two (D_ARG01).
+ * D_SWITCH (0): deliver_special() does it all at delivery.
  */
-enum { D_SWITCH, D_G, D_UNBLOCK, D_ARG0 };
+enum { D_SWITCH, D_G, D_UNBLOCK, D_ARG0, D_ARG01 };
 
 /* kind, from, to as laid out in struct rt_go_event: copied as one */
 struct v1_kft {
@@ -1350,6 +1350,7 @@ static const struct v1_out {
 	[EV_GOMAXPROCS] = { { K(PROCS), 0, 0, 0 }, { NULL, 0 }, D_ARG0 },
 	[EV_HEAP_ALLOC] = { { K(HEAP_ALLOC), 0, 0, 0 }, { NULL, 0 }, D_ARG0 },
 	[EV_HEAP_GOAL] = { { K(HEAP_GOAL), 0, 0, 0 }, { NULL, 0 }, D_ARG0 },
+	[EV_SWEEP_DONE] = { { K(SWEEP_END), 0, 0, 0 }, { NULL, 0 }, D_ARG01 },
 };
 
 /*
@@ -1366,6 +1367,7 @@ static inline __attribute__((always_inline)) void out_set(struct v1_stream *s,
 	memcpy(&o->str, &out->str, sizeof(out->str)); /* str, str_len */
 	o->g = g;
 	o->arg = arg;
+	o->arg2 = 0;
 	o->stack = stk;
 }
 
@@ -1502,6 +1504,11 @@ static inline __attribute__((always_inline)) void head_finish(struct v1_stream *
 	case EV_HEAP_ALLOC:
 	case EV_HEAP_GOAL:
 		out_set(s, &outs[type], e->g, a[0], e->stk);
+		t->g = UNORDERED;
+		break;
+	case EV_SWEEP_DONE:
+		out_set(s, &outs[type], e->g, a[0], e->stk);
+		s->out.arg2 = a[1];
 		t->g = UNORDERED;
 		break;
 	default: /* no transition */
@@ -2114,7 +2121,7 @@ static int deliver_any(struct v1_dec *d, struct v1_stream *s, struct v1_g *ge)
 /*
  * The event at the frontier's head, its transition applied: check, deliver.
  * For the common types, head_finish() has filled in s->out but for from
- * and ts; its other fields stay as they are: p, m (s->m), no arg2, str2.
+ * and ts; its other fields stay as they are: p, m (s->m), no str2.
  */
 static inline __attribute__((always_inline)) int deliver(struct v1_dec *d, struct v1_stream *s,
 							 struct v1_g *ge, bool blk)
