@@ -175,7 +175,7 @@ $(FUZZ_OUT)/gen/format/gscope.pb-c.c: $(PROTO)
 	$(Q)$(PROTOC_C) --c_out=$(FUZZ_OUT)/gen $<
 
 $(FUZZ_OUT)/%: tests/fuzz/%.c $(FUZZ_LIB_SRCS) $(FUZZ_OUT)/gen/format/gscope.pb-c.c \
-		$(wildcard base/*.h format/*.h runtime/*.h) tests/lib/gocursor.h
+		$(wildcard base/*.h format/*.h runtime/*.h tests/fuzz/*.h) tests/lib/gocursor.h
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_SRCS) \
 		$(FUZZ_OUT)/gen/format/gscope.pb-c.c -lzstd -llz4 -lz -lprotobuf-c -lpthread -lm

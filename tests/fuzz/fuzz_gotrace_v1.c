@@ -21,6 +21,7 @@
 #include "format/tf_format.h"
 #include "runtime/rt_goconv.h"
 #include "runtime/rt_gotrace.h"
+#include "tests/fuzz/fuzz_conv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -130,16 +131,6 @@ static int on_event(void *ctx, const struct rt_go_event *e)
 	return 0;
 }
 
-static int intern(void *ctx, const char *s, size_t len, uint64_t *id)
-{
-	volatile size_t sum = 0;
-
-	for (size_t j = 0; j < len; j++) /* ASan checks the borrowed string */
-		sum += (unsigned char)s[j];
-	*id = len + 1;
-	return 0;
-}
-
 static int on_go_events(void *ctx, const struct tf_go_event *ev, size_t n)
 {
 	struct fz *f = ctx;
@@ -171,7 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.event = on_event, .cpu_sample = on_sample,
 	};
 	struct rt_gotrace_stats st;
-	struct rt_goconv cv = { .intern = intern }; /* stacks not mapped: 0 */
+	struct rt_goconv cv = { .intern = fuzz_intern }; /* stacks not mapped: 0 */
 	int version = 0, err;
 
 	gs_log__set_fn(NULL);

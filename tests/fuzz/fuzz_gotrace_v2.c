@@ -19,6 +19,7 @@
 #include "format/tf_format.h"
 #include "runtime/rt_goconv.h"
 #include "runtime/rt_gotrace.h"
+#include "tests/fuzz/fuzz_conv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -86,16 +87,6 @@ static int on_event(void *ctx, const struct rt_go_event *e)
 	return 0;
 }
 
-static int intern(void *ctx, const char *s, size_t len, uint64_t *id)
-{
-	volatile size_t sum = 0;
-
-	for (size_t j = 0; j < len; j++) /* ASan checks the borrowed string */
-		sum += (unsigned char)s[j];
-	*id = len + 1;
-	return 0;
-}
-
 static int on_go_events(void *ctx, const struct tf_go_event *ev, size_t n)
 {
 	struct fz *f = ctx;
@@ -147,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f, 0, sizeof(f));
 	if (size & 1) { /* stack ids are not mapped: stack_id 0 */
 		memset(&cv, 0, sizeof(cv));
-		cv.intern = intern;
+		cv.intern = fuzz_intern;
 		sink.conv = &cv;
 		sink.go_events = on_go_events;
 	}
