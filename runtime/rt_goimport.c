@@ -83,11 +83,6 @@ static int on_stack(void *ctx, uint64_t id, const struct rt_go_frame *f, size_t 
 	return 0;
 }
 
-/*
- * Decoder stack ids restart with every v2 generation.  The .gst interning
- * tables carry over (the same stacks recur), except that a new .gst
- * generation starts every 64 MiB to bound what a damaged chunk can cost.
- */
 /* Converted events to the writer (the sink's go_events). */
 static int on_go_events(void *ctx, const struct tf_go_event *ev, size_t n)
 {
@@ -111,6 +106,11 @@ static int flush_events(struct imp *im)
 	return on_go_events(im, im->buf, n);
 }
 
+/*
+ * Decoder stack ids restart with every v2 generation.  The .gst interning
+ * tables carry over (the same stacks recur), except that a new .gst
+ * generation starts every 64 MiB to bound what a damaged chunk can cost.
+ */
 static int on_generation(void *ctx, uint64_t gen)
 {
 	struct imp *im = ctx;

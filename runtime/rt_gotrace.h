@@ -123,12 +123,12 @@ struct rt_go_sink {
 	int (*cpu_sample)(void *ctx, uint64_t ts, uint64_t g, int32_t p,
 			  uint64_t m, uint64_t stack);
 	/*
-	 * Optional, both or neither: a decoder that can (v1) converts its
-	 * events with conv (rt_goconv.h) and hands them to go_events up to
-	 * RT_GOCONV_BLOCK at a time, instead of calling event: the ones
-	 * converted so far before each generation or cpu_sample call and at
-	 * the end.  (Stack callbacks may come between: an event is converted
-	 * after its stack was announced.)
+	 * Optional, both or neither: the decoders (v1 and v2) then convert
+	 * their events with conv (rt_goconv.h) and hand them to go_events,
+	 * up to RT_GOCONV_BLOCK at a time, instead of calling event.  The
+	 * events converted so far are handed over before each generation or
+	 * cpu_sample call and at the end.  (Stack callbacks may come between:
+	 * an event is converted after its stack was announced.)
 	 */
 	struct rt_goconv *conv;
 	int (*go_events)(void *ctx, const struct tf_go_event *ev, size_t n);
