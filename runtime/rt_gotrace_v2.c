@@ -2669,7 +2669,8 @@ static __attribute__((noinline)) int blk_flush(struct v2 *r)
 }
 
 /* Event e to the sink: converted into the block, or one by one. */
-static inline int out_event(struct v2 *r, const struct rt_go_event *e)
+static inline __attribute__((always_inline)) int out_event(struct v2 *r,
+							   const struct rt_go_event *e)
 {
 	const struct rt_go_sink *k = r->sink;
 	int err;
