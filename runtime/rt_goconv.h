@@ -104,4 +104,37 @@ rt_goconv__event(struct rt_goconv *cv, const struct rt_go_event *e, struct tf_go
 	return rt_goconv__event_in(cv, e, g, false);
 }
 
+/*
+ * A decoder's block of converted events, for a sink with a converter
+ * (rt_go_sink.conv and go_events); ev is NULL when the sink takes its
+ * events one by one.
+ */
+struct rt_goblock {
+	struct rt_goconv *cv;
+	const struct rt_go_sink *sink;
+	struct tf_go_event *ev;
+	size_t n;
+};
+
+/* b for sink (which may be NULL): 0, or -ENOMEM (not logged). */
+int rt_goblock__init(struct rt_goblock *b, const struct rt_go_sink *sink);
+void rt_goblock__release(struct rt_goblock *b);
+
+/* Hand the events converted so far to the sink (none: 0). */
+int rt_goblock__flush(struct rt_goblock *b);
+
+/* e converted into the block (plain as for rt_goconv__event_in()), which
+ * goes to the sink when full.  0 or a negative error. */
+static inline __attribute__((always_inline)) int
+rt_goblock__add(struct rt_goblock *b, const struct rt_go_event *e, bool plain)
+{
+	int err = rt_goconv__event_in(b->cv, e, &b->ev[b->n], plain);
+
+	if (__builtin_expect(err, 0))
+		return err;
+	if (++b->n < RT_GOCONV_BLOCK)
+		return 0;
+	return rt_goblock__flush(b);
+}
+
 #endif

@@ -333,9 +333,7 @@ struct v1_dec {
 	const struct rt_go_sink *sink;
 	int (*ev)(void *ctx, const struct rt_go_event *e); /* sink->event */
 	void *ev_ctx;
-	struct rt_goconv *conv; /* sink->conv and go_events: events in blocks */
-	struct tf_go_event *blk;
-	size_t nblk;
+	struct rt_goblock blk;  /* blk.ev: the sink takes converted blocks */
 	struct rt_gotrace_stats *st;
 
 	struct v1_batch *batches;
@@ -2035,17 +2033,8 @@ static int deliver_special(struct v1_dec *d, struct v1_stream *s, struct v1_g *g
 	return 0;
 }
 
-/* The converted events to the sink */
-static __attribute__((noinline)) int blk_flush(struct v1_dec *d)
-{
-	size_t n = d->nblk;
-
-	d->nblk = 0;
-	return n ? d->sink->go_events(d->sink->ctx, d->blk, n) : 0;
-}
-
 /*
- * Event o to the sink: converted into the block (blk: d->conv is set, a
+ * Event o to the sink: converted into the block (blk: d->blk.ev is set, a
  * constant where inlined), or one by one.  plain: o is neither a CREATE
  * nor a LOG.
  */
@@ -2053,16 +2042,9 @@ static inline __attribute__((always_inline)) int out(struct v1_dec *d,
 						     const struct rt_go_event *o, bool plain,
 						     bool blk)
 {
-	int err;
-
 	if (!blk)
 		return d->ev(d->ev_ctx, o);
-	err = rt_goconv__event_in(d->conv, o, &d->blk[d->nblk], plain);
-	if (__builtin_expect(err, 0))
-		return err;
-	if (++d->nblk < RT_GOCONV_BLOCK)
-		return 0;
-	return blk_flush(d);
+	return rt_goblock__add(&d->blk, o, plain);
 }
 
 /* The end of deliver(): g's state, the time, the stack, the sink. */
@@ -2091,7 +2073,7 @@ static inline __attribute__((always_inline)) int emit(struct v1_dec *d, struct v
 	if (err)
 		return err;
 	d->st->events++;
-	return out(d, o, false, d->conv != NULL);
+	return out(d, o, false, d->blk.ev != NULL);
 }
 
 /* deliver() of the types outs[] leaves to deliver_special() */
@@ -2167,7 +2149,7 @@ static int deliver_sample(struct v1_dec *d, const struct v1_ev *e)
 	d->st->cpu_samples++;
 	if (!d->sink->cpu_sample)
 		return 0;
-	err = blk_flush(d);
+	err = rt_goblock__flush(&d->blk);
 	if (err)
 		return err;
 	return d->sink->cpu_sample(d->sink->ctx, to_ns(d, e->ts), e->g, p, m, e->stk);
@@ -2220,7 +2202,7 @@ static __attribute__((noinline)) int step_parked(struct v1_dec *d, int32_t si, s
 {
 	struct v1_stream *s = &d->streams[si];
 	const struct v1_trans *nt = &s->head.tr;
-	int err = deliver_next(d, s, ge, d->conv != NULL);
+	int err = deliver_next(d, s, ge, d->blk.ev != NULL);
 
 	if (err)
 		return err;
@@ -2399,11 +2381,11 @@ static int pass2(struct v1_dec *d)
 			return err;
 	}
 	while (d->nheap) {
-		err = d->conv ? steps_blk(d) : steps_ev(d);
+		err = d->blk.ev ? steps_blk(d) : steps_ev(d);
 		if (err)
 			return err;
 	}
-	err = blk_flush(d);
+	err = rt_goblock__flush(&d->blk);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
@@ -2418,7 +2400,7 @@ static int pass2(struct v1_dec *d)
 
 static void release(struct v1_dec *d)
 {
-	gs_free(d->blk);
+	rt_goblock__release(&d->blk);
 	gs_free(d->batches);
 	gs_free(d->streams);
 	map_release(&d->pmap);
@@ -2480,12 +2462,8 @@ int rt_gotrace_v1__decode(const uint8_t *data, size_t len, const char *name,
 				      (descs[i].timed && i != EV_CPU_SAMPLE && i != EV_USER_LOG ?
 				       TF_FAST : 0);
 	}
-	if (d.sink->conv && d.sink->go_events) {
-		d.conv = d.sink->conv;
-		d.blk = gs_malloc(RT_GOCONV_BLOCK * sizeof(*d.blk));
-		if (!d.blk)
-			return gs_errf(-ENOMEM, "%s: out of memory", d.name);
-	}
+	if (rt_goblock__init(&d.blk, d.sink))
+		return gs_errf(-ENOMEM, "%s: out of memory", d.name);
 	err = pass1(&d);
 	if (!err) {
 		d.st->freq = (uint64_t)d.freq;

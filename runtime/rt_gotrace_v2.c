@@ -397,9 +397,7 @@ struct v2 {
 	int ver; /* minor version: 22, 23, 25, 26 */
 	const struct rt_go_sink *sink;
 	struct rt_gotrace_stats *st;
-	struct rt_goconv *conv;   /* sink->conv and go_events: events in blocks */
-	struct tf_go_event *blk;
-	size_t nblk;
+	struct rt_goblock blk;    /* blk.ev: the sink takes converted blocks */
 
 	/* error message, logged once by the entry point */
 	char msg[256];
@@ -2654,37 +2652,21 @@ static void set_trans(struct rt_go_event *e, uint32_t kind, uint64_t g,
 	e->to = to;
 }
 
-/*
- * Validate the table ids of a queued event (as Go does when it hands the
- * event out), make its time strictly increasing, and give it to the sink.
- */
-
-/* The converted events to the sink */
-static __attribute__((noinline)) int blk_flush(struct v2 *r)
-{
-	size_t n = r->nblk;
-
-	r->nblk = 0;
-	return n ? r->sink->go_events(r->sink->ctx, r->blk, n) : 0;
-}
-
 /* Event e to the sink: converted into the block, or one by one. */
 static inline __attribute__((always_inline)) int out_event(struct v2 *r,
 							   const struct rt_go_event *e)
 {
 	const struct rt_go_sink *k = r->sink;
-	int err;
 
-	if (!r->conv)
+	if (!r->blk.ev)
 		return k && k->event ? k->event(k->ctx, e) : 0;
-	err = rt_goconv__event(r->conv, e, &r->blk[r->nblk]);
-	if (err)
-		return err;
-	if (++r->nblk < RT_GOCONV_BLOCK)
-		return 0;
-	return blk_flush(r);
+	return rt_goblock__add(&r->blk, e, false);
 }
 
+/*
+ * Validate the table ids of a queued event (as Go does when it hands the
+ * event out), make its time strictly increasing, and give it to the sink.
+ */
 static int emit(struct v2 *r, struct v2_out *o)
 {
 	const struct rt_v2_spec *s = &rt_v2_specs[o->typ];
@@ -2905,7 +2887,7 @@ static int emit_sample(struct v2 *r, const struct v2_sample *s)
 	r->st->cpu_samples++;
 	if (!k || !k->cpu_sample)
 		return 0;
-	err = blk_flush(r);
+	err = rt_goblock__flush(&r->blk);
 	if (err)
 		return err;
 	/* the runtime writes "no P" as -1 */
@@ -2944,7 +2926,7 @@ static int install_gen(struct v2 *r)
 	tfix(r, tmul(r->freq, r->min_ts)); /* Go's Sync event */
 	r->have_gen = true;
 	r->st->generations++;
-	err = blk_flush(r); /* converted with the last generation's ids */
+	err = rt_goblock__flush(&r->blk); /* converted with the last generation's ids */
 	if (err)
 		return err;
 	if (k && k->generation) {
@@ -3310,7 +3292,7 @@ static int run(struct v2 *r)
 			if (ok < 0)
 				return ok;
 			if (ok == 1)
-				return blk_flush(r);
+				return rt_goblock__flush(&r->blk);
 			continue;
 		}
 		if (r->next_sample < r->nsamples &&
@@ -3367,7 +3349,7 @@ static int parse_header(const uint8_t *data, size_t len, int *minor)
 
 static void release(struct v2 *r)
 {
-	gs_free(r->blk);
+	rt_goblock__release(&r->blk);
 	gs_free(r->batches);
 	gs_free(r->cur);
 	map_release(&r->curmap);
@@ -3426,13 +3408,9 @@ int rt_gotrace_v2__decode(const uint8_t *data, size_t len, const char *name,
 	r->ver = minor;
 	r->sink = sink;
 	r->st = st;
-	if (sink && sink->conv && sink->go_events) {
-		r->conv = sink->conv;
-		r->blk = gs_malloc(RT_GOCONV_BLOCK * sizeof(*r->blk));
-		if (!r->blk) {
-			gs_free(r);
-			return gs_errf(-ENOMEM, "%s: out of memory", name);
-		}
+	if (rt_goblock__init(&r->blk, sink)) {
+		gs_free(r);
+		return gs_errf(-ENOMEM, "%s: out of memory", name);
 	}
 	for (int t = 0; t < 256; t++)
 		r->targs[t] = t < V2_NUM_SPECS && t < RT_GOTRACE_MAX_TYPES &&
