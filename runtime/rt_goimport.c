@@ -24,9 +24,6 @@ struct imp {
 	uint64_t gen_bytes;    /* file bytes when the .gst generation began */
 	uint64_t events;
 	const struct rt_goimport_opts *o;
-	/* events not yet given to the writer (decoders without a block mode) */
-	struct tf_go_event buf[RT_GOCONV_BLOCK];
-	size_t nbuf;
 };
 
 static int intern(void *ctx, const char *s, size_t len, uint64_t *id)
@@ -95,17 +92,6 @@ static int on_go_events(void *ctx, const struct tf_go_event *ev, size_t n)
 	return tf_writer__go_events(im->w, ev, n);
 }
 
-/* Hand the buffered events to the writer. */
-static int flush_events(struct imp *im)
-{
-	size_t n = im->nbuf;
-
-	if (!n)
-		return 0;
-	im->nbuf = 0;
-	return on_go_events(im, im->buf, n);
-}
-
 /*
  * Decoder stack ids restart with every v2 generation.  The .gst interning
  * tables carry over (the same stacks recur), except that a new .gst
@@ -114,12 +100,7 @@ static int flush_events(struct imp *im)
 static int on_generation(void *ctx, uint64_t gen)
 {
 	struct imp *im = ctx;
-	uint64_t written;
-	int err = flush_events(im);
-
-	if (err)
-		return err;
-	written = tf_writer__stats(im->w)->file_bytes;
+	uint64_t written = tf_writer__stats(im->w)->file_bytes;
 
 	if (im->stacks)
 		memset(im->stacks, 0, im->cv.nstacks * sizeof(uint64_t));
@@ -131,18 +112,6 @@ static int on_generation(void *ctx, uint64_t gen)
 	return 0;
 }
 
-static int on_event(void *ctx, const struct rt_go_event *e)
-{
-	struct imp *im = ctx;
-	int err = rt_goconv__event(&im->cv, e, &im->buf[im->nbuf]);
-
-	if (err)
-		return err;
-	if (++im->nbuf < RT_GOCONV_BLOCK)
-		return 0;
-	return flush_events(im);
-}
-
 static int on_cpu_sample(void *ctx, uint64_t ts, uint64_t g, int32_t p,
 			 uint64_t m, uint64_t stack)
 {
@@ -152,7 +121,7 @@ static int on_cpu_sample(void *ctx, uint64_t ts, uint64_t g, int32_t p,
 		.stack_id = rt_goconv__stack(&im->cv, stack), .goid = g,
 	};
 
-	return flush_events(im) ?: tf_writer__cpu_sample(im->w, &s);
+	return tf_writer__cpu_sample(im->w, &s);
 }
 
 static int write_process(struct imp *im, const char *source, int version)
@@ -183,7 +152,9 @@ int rt_goimport__mem(const uint8_t *data, size_t len, const char *name,
 	struct imp im = { .w = w, .o = o };
 	const struct rt_go_sink sink = {
 		.ctx = &im, .stack = on_stack, .generation = on_generation,
-		.event = on_event, .cpu_sample = on_cpu_sample,
+		.cpu_sample = on_cpu_sample,
+		/* the decoders convert the events and hand them over in blocks,
+		 * before every generation and CPU sample and at the end */
 		.conv = &im.cv, .go_events = on_go_events,
 	};
 	int version, err;
@@ -197,7 +168,6 @@ int rt_goimport__mem(const uint8_t *data, size_t len, const char *name,
 		return err;
 	err = write_process(&im, o && o->source ? o->source : name, version);
 	err = err ?: rt_gotrace__decode(data, len, name, &sink, st);
-	err = err ?: flush_events(&im);
 	gs_free(im.stacks);
 	gs_free(im.frames);
 	return err;
