@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <string.h>
 
@@ -15,7 +16,10 @@ enum ftype {
 	S_LOST,
 	S_PERIOD,
 	S_INTERVAL,
+	S_TICK_NS, /* double (wire type 1) */
+	S_BASE_TICK, /* sint64 */
 	C_TS,      /* sint64 deltas -> absolute ts */
+	C_TICK,    /* GoEventBatch.tick_delta: sint64 deltas -> ts (as C_TS) */
 	C_U64,
 	C_U32,
 	C_I64,
@@ -76,6 +80,9 @@ static const struct fdesc descs[TF_PKT_ALLOCS + 1][NF] = {
 		[13] = { S_LOST, 0, "lost_events" },
 		[14] = { C_U64, 0, "arg2" },
 		[15] = { C_U32, 0, "kind_flags" }, /* sparse layout, not a column */
+		[16] = { S_TICK_NS, 0, "tick_ns" },
+		[17] = { S_BASE_TICK, 0, "base_tick" },
+		[18] = { C_TICK, 0, "tick_delta" },
 	},
 	[TF_PKT_ALLOCS] = {
 		[1] = { S_KEY_U32, 0, "pid" },
@@ -104,9 +111,19 @@ static bool is_col(const struct fdesc *d)
 	return d && d->type >= C_TS;
 }
 
+/* A field of the encoding, not a column of the decoded batch: the sparse
+ * layout's kind_flags, the ticks (decoded into the ts column). */
 static bool is_layout(enum tf_packet_kind kind, unsigned int f)
 {
-	return kind == TF_PKT_GO_EVENTS && f == TF_GO_KIND_FLAGS;
+	return kind == TF_PKT_GO_EVENTS && (f == TF_GO_KIND_FLAGS || f == TF_GO_TICK);
+}
+
+/* Column f not wanted (bb->skip): the ticks go with the ts column. */
+static bool skipped(const struct tf_batch_buf *bb, enum tf_packet_kind kind, unsigned int f)
+{
+	if (kind == TF_PKT_GO_EVENTS && f == TF_GO_TICK)
+		f = TF_GO_TS;
+	return bb->skip[kind] >> f & 1;
 }
 
 int tf_batch_field_group(enum tf_packet_kind kind, unsigned int f)
@@ -234,6 +251,43 @@ static bool set_scalar(uint8_t t, uint64_t v, int64_t *key, uint64_t *base_ts,
 	}
 }
 
+/*
+ * A GoEventBatch's clock field (tick_ns, base_tick) at *pp, of wire type
+ * wt: 1 when read (*pp past it), 0 when d is not one, -GS_E_FORMAT when it
+ * is malformed (*pp unchanged).  The last tick_ns counts: tick_ok() checks
+ * it once all are read.
+ */
+static int get_clock(const struct fdesc *d, unsigned int wt, const uint8_t **pp,
+		     const uint8_t *end, double *tick_ns, int64_t *base_tick)
+{
+	const uint8_t *p = *pp;
+	uint64_t v;
+
+	if (d->type == S_TICK_NS) {
+		if (wt != 1 || end - p < 8)
+			return -GS_E_FORMAT;
+		v = 0;
+		for (int i = 7; i >= 0; i--) /* little-endian on every host */
+			v = v << 8 | p[i];
+		memcpy(tick_ns, &v, sizeof(*tick_ns));
+		*pp = p + 8;
+		return 1;
+	}
+	if (d->type != S_BASE_TICK)
+		return 0;
+	if (wt != 0 || !(p = gs_varint_get(p, end, &v)))
+		return -GS_E_FORMAT;
+	*base_tick = gs_zigzag_dec(v);
+	*pp = p;
+	return 1;
+}
+
+/* tick_ns 0 (or absent): ts in ns; else finite and > 0 (gscope.proto). */
+static bool tick_ok(double tick_ns)
+{
+	return tick_ns == 0 || (tick_ns > 0 && tick_ns <= DBL_MAX);
+}
+
 /* Decode packed varints [p, end) appended to column f. */
 static int decode_packed(struct tf_batch_buf *bb, unsigned int f, uint8_t type,
 			 size_t *cnt, const uint8_t *p, const uint8_t *end)
@@ -252,13 +306,13 @@ static int decode_packed(struct tf_batch_buf *bb, unsigned int f, uint8_t type,
 	if ((size_t)(end - p) == n) { /* every value fits one byte: widen */
 		for (size_t i = 0; i < n; i++)
 			out[i] = p[i];
-		if (type != C_U64 && type != C_I64 && type != C_TS)
+		if (type != C_U64 && type != C_I64 && type != C_TS && type != C_TICK)
 			for (size_t i = 0; i < n; i++)
 				out[i] = convert(type, out[i]);
 		*cnt = have + n;
 		return 0;
 	}
-	if (type == C_U64 || type == C_I64 || type == C_TS) {
+	if (type == C_U64 || type == C_I64 || type == C_TS || type == C_TICK) {
 		for (size_t i = 0; i < n; i++) {
 			p = gs_varint_get(p, end, &out[i]);
 			if (!p)
@@ -400,6 +454,10 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 	struct tf_batch *b = &bb->b;
 	const uint8_t *start = p, *end = p + len, *fstart = p;
 	size_t cnt[NF] = { 0 };
+	double tick_ns = 0; /* 0: ts in ns */
+	int64_t base_tick = 0;
+	size_t tick_at = 0; /* of the last tick_ns */
+	bool ticks = false; /* the ts column holds tick deltas */
 	int err = 0;
 
 	b->kind = kind;
@@ -422,7 +480,7 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 		f = tag >> 3 < NF ? (unsigned int)(tag >> 3) : 0;
 		wt = tag & 7;
 		d = f ? desc(kind, f) : NULL;
-		if (!d || (is_col(d) && (bb->skip[kind] >> f & 1))) {
+		if (!d || (is_col(d) && skipped(bb, kind, f))) {
 			p = skip_field(p, end, wt);
 			if (!p) {
 				p = fstart;
@@ -444,6 +502,17 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 			p = q + v;
 			b->present[f] = true;
 			continue;
+		}
+		err = get_clock(d, wt, &p, end, &tick_ns, &base_tick);
+		if (err) {
+			if (err > 0) {
+				if (d->type == S_TICK_NS)
+					tick_at = (size_t)(fstart - start);
+				err = 0;
+				continue;
+			}
+			p = fstart;
+			break;
 		}
 		if (wt != 0) {
 			p = fstart;
@@ -470,6 +539,29 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 		*err_at = (size_t)(fstart - start); /* the malformed field */
 		return err;
 	}
+	if (!tick_ok(tick_ns)) {
+		*err_at = tick_at;
+		return -GS_E_FORMAT;
+	}
+	if (kind == TF_PKT_GO_EVENTS && cnt[TF_GO_TICK]) {
+		/* the ticks become the ts column; ts_delta must be empty */
+		uint64_t *c = b->col[TF_GO_TS];
+		size_t cap = bb->cap[TF_GO_TS];
+
+		if (cnt[TF_GO_TS] || !tick_ns) {
+			*err_at = len;
+			return -GS_E_FORMAT;
+		}
+		b->col[TF_GO_TS] = b->col[TF_GO_TICK];
+		bb->cap[TF_GO_TS] = bb->cap[TF_GO_TICK];
+		b->col[TF_GO_TICK] = c;
+		bb->cap[TF_GO_TICK] = cap;
+		cnt[TF_GO_TS] = cnt[TF_GO_TICK];
+		cnt[TF_GO_TICK] = 0;
+		b->present[TF_GO_TS] = true;
+		b->present[TF_GO_TICK] = false;
+		ticks = true;
+	}
 
 	/* group sizes come from the ts columns; other columns match or are absent */
 	for (int g = 0; g < 2; g++)
@@ -489,11 +581,18 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 		size_t n;
 		uint64_t dflt;
 
-		if (!is_col(d) || (bb->skip[kind] >> f & 1) || is_layout(kind, f))
+		if (!is_col(d) || skipped(bb, kind, f) || is_layout(kind, f))
 			continue;
 		n = b->n[d->group];
 		if (cnt[f] == n) {
-			if (d->type == C_TS) { /* deltas -> absolute */
+			if (d->type == C_TS && ticks) { /* tick deltas -> ns */
+				uint64_t t = (uint64_t)base_tick, *c = b->col[f];
+
+				for (size_t i = 0; i < n; i++) {
+					t += (uint64_t)gs_zigzag_dec(c[i]);
+					c[i] = tf_tick_ns((int64_t)t, tick_ns);
+				}
+			} else if (d->type == C_TS) { /* deltas -> absolute */
 				uint64_t ts = b->base_ts, *c = b->col[f];
 
 				for (size_t i = 0; i < n; i++) {
@@ -691,6 +790,12 @@ int tf_batch_enc__grow(struct tf_batch_enc *e, int g, size_t max_events)
 	return 0;
 }
 
+/* A GoEventBatch with a clock: tick_delta instead of ts_delta. */
+static bool enc_ticks(const struct tf_batch_enc *e)
+{
+	return e->kind == TF_PKT_GO_EVENTS && e->tick_ns != 0;
+}
+
 void tf_batch_enc__put(struct tf_batch_enc *e, unsigned int f, uint64_t v)
 {
 	const struct fdesc *d = desc(e->kind, f);
@@ -698,8 +803,13 @@ void tf_batch_enc__put(struct tf_batch_enc *e, unsigned int f, uint64_t v)
 	if (!is_col(d))
 		return;
 	switch (d->type) {
-	case C_TS:
-		tf_batch_enc_ts(e, f, d->group, v);
+	case C_TS: /* with a clock the ticks go instead */
+		if (!enc_ticks(e))
+			tf_batch_enc_ts(e, f, d->group, v);
+		break;
+	case C_TICK:
+		if (enc_ticks(e))
+			tf_batch_enc_ts(e, f, d->group, v);
 		break;
 	case C_U32:
 		e->nondefault |= tf_batch_enc_u32(e, f, (uint32_t)v);
@@ -731,7 +841,8 @@ static uint32_t enc_columns(const struct tf_batch_enc *e)
 
 		if (!is_col(d) || !e->n[d->group])
 			continue;
-		if (d->type == C_TS || (e->nondefault >> f & 1))
+		if (d->type == C_TS ? !enc_ticks(e) : d->type == C_TICK ? enc_ticks(e) :
+		    (e->nondefault >> f & 1))
 			m |= 1u << f;
 	}
 	return m;
@@ -761,9 +872,24 @@ static bool enc_scalar(const struct tf_batch_enc *e, const struct fdesc *d,
 	case S_INTERVAL:
 		*v = e->sample_interval;
 		return *v != 0;
+	case S_BASE_TICK:
+		*v = gs_zigzag_enc(e->base_tick);
+		return enc_ticks(e);
 	default:
 		return false;
 	}
+}
+
+/* tick_ns (wire type 1), when the batch counts ticks: its bytes at p. */
+static uint8_t *put_tick_ns(uint8_t *p, unsigned int f, double tick_ns)
+{
+	uint64_t v;
+
+	memcpy(&v, &tick_ns, sizeof(v));
+	p = put_tag(p, f, 1);
+	for (int i = 0; i < 8; i++, v >>= 8)
+		*p++ = (uint8_t)v;
+	return p;
 }
 
 size_t tf_batch_enc__size(const struct tf_batch_enc *e)
@@ -783,6 +909,9 @@ size_t tf_batch_enc__size(const struct tf_batch_enc *e)
 
 				n += gs_varint_size((uint64_t)f << 3) + gs_varint_size(len) + len;
 			}
+		} else if (d->type == S_TICK_NS) {
+			if (enc_ticks(e))
+				n += gs_varint_size((uint64_t)f << 3 | 1) + 8;
 		} else if (enc_scalar(e, d, &v)) {
 			n += gs_varint_size((uint64_t)f << 3) + gs_varint_size(v);
 		}
@@ -810,6 +939,9 @@ uint8_t *tf_batch_enc__finish(struct tf_batch_enc *e, uint8_t *p)
 				p += len;
 			}
 			e->wp[f] = e->col[f];
+		} else if (d->type == S_TICK_NS) {
+			if (enc_ticks(e))
+				p = put_tick_ns(p, f, e->tick_ns);
 		} else if (enc_scalar(e, d, &v)) {
 			p = put_tag(p, f, 0);
 			p = gs_varint_put(p, v);
@@ -834,7 +966,9 @@ int tf_go_cursor__init(struct tf_go_cursor *c, const uint8_t *body, size_t len,
 		       uint32_t want, size_t *err_at)
 {
 	const uint8_t *p = body, *end = body + len;
+	const uint8_t *tick_at = body;
 	uint64_t unused;
+	int64_t base_tick = 0;
 
 	memset(c, 0, sizeof(*c));
 	c->key = -1;
@@ -868,6 +1002,16 @@ int tf_go_cursor__init(struct tf_go_cursor *c, const uint8_t *body, size_t len,
 			p += v;
 			continue;
 		}
+		switch (get_clock(d, wt, &p, end, &c->tick_ns, &base_tick)) {
+		case 0:
+			break;
+		case 1:
+			if (d->type == S_TICK_NS)
+				tick_at = fstart;
+			continue;
+		default:
+			goto bad;
+		}
 		if (wt != 0 || !(p = gs_varint_get(p, end, &v)))
 			goto bad;
 		set_scalar(d->type, v, &c->key, &c->base_ts, &c->lost_events, &unused,
@@ -875,6 +1019,10 @@ int tf_go_cursor__init(struct tf_go_cursor *c, const uint8_t *body, size_t len,
 		continue;
 bad:
 		*err_at = (size_t)(fstart - body);
+		return -GS_E_FORMAT;
+	}
+	if (!tick_ok(c->tick_ns)) {
+		*err_at = (size_t)(tick_at - body);
 		return -GS_E_FORMAT;
 	}
 	/* an empty packed column is an absent one */
@@ -886,9 +1034,21 @@ bad:
 		*err_at = (size_t)(c->s[TF_GO_KIND] - body);
 		return -GS_E_FORMAT; /* kind and kind_flags */
 	}
+	if (c->s[TF_GO_TICK]) { /* the ticks are read as the ts column */
+		if ((c->s[TF_GO_TS] && c->s[TF_GO_TS] != c->e[TF_GO_TS]) || !c->tick_ns) {
+			*err_at = (size_t)(c->s[TF_GO_TICK] - body);
+			return -GS_E_FORMAT; /* ts_delta and tick_delta, or no clock */
+		}
+		c->s[TF_GO_TS] = c->s[TF_GO_TICK];
+		c->e[TF_GO_TS] = c->e[TF_GO_TICK];
+		c->s[TF_GO_TICK] = c->e[TF_GO_TICK] = NULL;
+		c->ts = (uint64_t)base_tick;
+	} else {
+		c->tick_ns = 0; /* a clock without ticks: ts in ns */
+		c->ts = c->base_ts;
+	}
 	if (!c->s[TF_GO_TS])
 		c->s[TF_GO_TS] = c->e[TF_GO_TS] = body; /* no events */
-	c->ts = c->base_ts;
 	return 0;
 }
 
@@ -913,6 +1073,7 @@ int tf_go_cursor__next_batch(struct tf_go_cursor *c, struct tf_go_event *ev)
 		return 0;
 	c->i++;
 	ev->ts = b->col[TF_GO_TS][i];
+	ev->tick = 0;
 	ev->pid = (uint32_t)b->key;
 	ev->kind = (uint32_t)b->col[TF_GO_KIND][i];
 	ev->goid = COLV(TF_GO_GOID);

@@ -63,6 +63,13 @@ struct tf_batch_enc {
 	uint64_t prev_ts[2];
 	int32_t go_prev_p;         /* GoEventBatch sparse layout: last p, m */
 	uint64_t go_prev_m;
+	/*
+	 * GoEventBatch: ns per tick of the events' tick, or 0 (ts in ns).
+	 * With a clock, the ts column takes ticks (prev_ts[0] is the last
+	 * event's tick) and base_tick is the first event's.
+	 */
+	double tick_ns;
+	int64_t base_tick;
 	uint32_t nondefault;       /* columns (1 << f) with a non-default value */
 	uint8_t *col[TF_BATCH_MAX_FIELDS];  /* column bytes */
 	uint8_t *wp[TF_BATCH_MAX_FIELDS];   /* write position in col[f] */
@@ -174,7 +181,9 @@ struct tf_go_cursor {
 	uint32_t want;
 	bool sparse;
 	int64_t key;               /* pid; -1 if unset */
-	uint64_t base_ts, lost_events, ts;
+	uint64_t base_ts, lost_events;
+	uint64_t ts;               /* the last event's; in ticks when tick_ns */
+	double tick_ns;            /* 0: ts in ns, else s[TF_GO_TS] has ticks */
 	int32_t p;                 /* sparse layout: carried p and m */
 	uint64_t m;
 };
@@ -214,7 +223,8 @@ int tf_go_cursor__read(struct tf_go_cursor *c, struct tf_go_event *ev, size_t ma
 struct tf_go_sparse {
 	const uint8_t *s[TF_BATCH_MAX_FIELDS];
 	const uint8_t *const *e;
-	uint64_t t, m;
+	uint64_t t, m;        /* t: the last event's time, in ticks when k */
+	double k;             /* the cursor's tick_ns */
 	int32_t p;
 	uint32_t pid, rd;     /* TF_GOF_* values read: the wanted columns' */
 	bool from, to;        /* columns wanted */
@@ -228,6 +238,7 @@ static inline void tf_go_sparse__begin(struct tf_go_sparse *r, const struct tf_g
 
 	r->e = c->e;
 	r->t = c->ts;
+	r->k = c->tick_ns;
 	r->m = c->m;
 	r->p = c->p;
 	r->pid = (uint32_t)c->key;
@@ -309,7 +320,8 @@ tf_go_sparse__one_rd(struct tf_go_sparse *r, struct tf_go_event *x, bool fast, u
 		r->bad = TF_GO_KIND_FLAGS;
 		return false;
 	}
-	x->ts = r->t;
+	x->ts = r->k ? tf_tick_ns((int64_t)r->t, r->k) : r->t;
+	x->tick = 0;
 	x->pid = r->pid;
 	x->kind = (uint32_t)(kw & TF_GOF_KIND_MASK);
 	x->goid = 0;
@@ -395,7 +407,8 @@ static inline int tf_go_cursor__next(struct tf_go_cursor *c, struct tf_go_event 
 		return tf_go_cursor__end(c);
 	TF_GO_CURSOR_GET_(c, TF_GO_TS, v);
 	c->ts += (uint64_t)gs_zigzag_dec(v);
-	ev->ts = c->ts;
+	ev->ts = c->tick_ns ? tf_tick_ns((int64_t)c->ts, c->tick_ns) : c->ts;
+	ev->tick = 0;
 	ev->pid = (uint32_t)c->key;
 	TF_GO_CURSOR_DENSE_(c, TF_GO_KIND, ev->kind, uint32_t);
 	TF_GO_CURSOR_DENSE_(c, TF_GO_GOID, ev->goid, uint64_t);

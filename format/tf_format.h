@@ -27,6 +27,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "format/gscope.pb-c.h"
 
@@ -34,7 +37,7 @@
 #define TF_MAGIC_LEN 8
 #define TF_FOOTER_MAGIC "GSTEND\0\0"
 #define TF_FORMAT_MAJOR 1
-#define TF_FORMAT_MINOR 0
+#define TF_FORMAT_MINOR 1 /* 1.1: GoEventBatch tick_delta */
 #define TF_PREAMBLE_SIZE 16
 #define TF_CHUNK_HDR_SIZE 32
 #define TF_FOOTER_SIZE 32
@@ -110,7 +113,7 @@ static inline bool tf_packet_kind_is_batch(enum tf_packet_kind k)
  * values.  Group 0 is the family's events; SchedBatch has group 1 for
  * wakeups.
  */
-#define TF_BATCH_MAX_FIELDS 16
+#define TF_BATCH_MAX_FIELDS 19
 
 struct tf_batch {
 	enum tf_packet_kind kind;
@@ -139,7 +142,31 @@ enum {
 	TF_GO_TS = 3, TF_GO_KIND = 4, TF_GO_GOID = 5, TF_GO_FROM = 6,
 	TF_GO_TO = 7, TF_GO_REASON = 8, TF_GO_P = 9, TF_GO_M = 10,
 	TF_GO_STACK = 11, TF_GO_ARG = 12, TF_GO_ARG2 = 14, TF_GO_KIND_FLAGS = 15,
+	TF_GO_TICK_NS = 16, TF_GO_BASE_TICK = 17, /* time in ticks: the clock */
+	TF_GO_TICK = 18,    /* ... and the ticks, read as TF_GO_TS (ns) */
 };
+
+/*
+ * Nanoseconds at tick t of a clock of tick_ns ns per tick (GoEventBatch
+ * with tick_ns, gscope.proto): the product in double, truncated, clamped
+ * to the int64 range.  The Go 1.11-1.21 decoder converts its times with
+ * this too, so that a reader gets back exactly the decoder's nanoseconds.
+ */
+static inline uint64_t tf_tick_ns(int64_t t, double tick_ns)
+{
+	double v = (double)t * tick_ns;
+#ifdef __SSE2__
+	/* the instruction gives INT64_MIN for what is out of range (or NaN) */
+	int64_t r = _mm_cvttsd_si64(_mm_set_sd(v));
+
+	if (__builtin_expect(r != INT64_MIN, 1))
+		return (uint64_t)r;
+#else
+	if (v >= -9223372036854775808.0 && v < 9223372036854775808.0)
+		return (uint64_t)(int64_t)v;
+#endif
+	return v >= 9223372036854775808.0 ? (uint64_t)INT64_MAX : (uint64_t)INT64_MIN;
+}
 
 /* GoEventBatch sparse layout: kind_flags = kind | TF_GOF_* (gscope.proto) */
 enum {
@@ -233,6 +260,12 @@ struct tf_go_event {
 	uint64_t m;
 	uint64_t stack_id;
 	uint64_t arg, arg2;
+	/*
+	 * The source clock's time when the writer has a clock for pid
+	 * (tf_writer__go_clock()): ts == tf_tick_ns(tick, its tick_ns).
+	 * Readers give 0.
+	 */
+	int64_t tick;
 };
 
 struct tf_alloc {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -749,13 +750,17 @@ int tf_writer__cpu_sample(struct tf_writer *w, const struct tf_cpu_sample *e)
  * batch has room for the event; returns the columns with a non-default value.
  */
 static inline __attribute__((always_inline)) uint32_t
-go_encode(struct tf_batch_enc *b, const struct tf_go_event *e)
+go_encode(struct tf_batch_enc *b, const struct tf_go_event *e, bool tick)
 {
 	uint32_t kw = e->kind, nd = 1u << TF_GO_KIND_FLAGS;
 	/* one 64-bit load where the compiler sees the adjacent fields */
 	uint64_t ft = (uint64_t)e->to_state << 32 | e->from_state;
 
-	tf_batch_enc_ts(b, TF_GO_TS, 0, e->ts);
+	/* tick: the batch counts ticks (b->tick_ns), in tick_delta */
+	if (tick)
+		tf_batch_enc_ts(b, TF_GO_TICK, 0, (uint64_t)e->tick);
+	else
+		tf_batch_enc_ts(b, TF_GO_TS, 0, e->ts);
 	nd |= tf_batch_enc_u64(b, TF_GO_GOID, e->goid, 0);
 	if (ft != tf_go_default_ft(e->kind)) {
 		kw |= TF_GOF_TRANS;
@@ -800,6 +805,34 @@ static int bad_go_kind(struct tf_writer *w, uint32_t kind)
 	return gs_errf(-EINVAL, "%s: go event kind %u out of range", w->path, kind);
 }
 
+/* The first event of a batch that counts ticks starts them. */
+static inline void go_first_tick(struct tf_batch_enc *b, const struct tf_go_event *e)
+{
+	if (b->tick_ns && b->n[0] == 1)
+		b->prev_ts[0] = (uint64_t)(b->base_tick = e->tick);
+}
+
+int tf_writer__go_clock(struct tf_writer *w, uint32_t pid, double tick_ns)
+{
+	struct wbatch *wb;
+	int err;
+
+	if (w->err)
+		return w->err;
+	if (!(tick_ns >= 0 && tick_ns <= DBL_MAX))
+		return gs_errf(-EINVAL, "%s: go clock of %g ns per tick", w->path, tick_ns);
+	wb = batch_by_pid(w, TF_PKT_GO_EVENTS, pid);
+	if (!wb)
+		return w->err;
+	if (wb->e.tick_ns == tick_ns)
+		return 0;
+	err = emit_batch(w, wb);
+	if (err)
+		return fail(w, err);
+	wb->e.tick_ns = tick_ns;
+	return 0;
+}
+
 int tf_writer__go_event(struct tf_writer *w, const struct tf_go_event *e)
 {
 	struct wbatch *wb;
@@ -811,8 +844,36 @@ int tf_writer__go_event(struct tf_writer *w, const struct tf_go_event *e)
 	wb = batch_by_pid(w, TF_PKT_GO_EVENTS, e->pid);
 	if (!wb || batch_event(w, wb, 0, e->ts))
 		return w->err;
-	wb->e.nondefault |= go_encode(&wb->e, e);
+	go_first_tick(&wb->e, e);
+	wb->e.nondefault |= go_encode(&wb->e, e, wb->e.tick_ns != 0);
 	return event_done(w, wb);
+}
+
+/*
+ * tf_writer__go_events()'s run of events of one pid into batch b, at most
+ * room of them (the first is counted in b already): how many.
+ */
+static inline __attribute__((always_inline)) size_t
+go_run(struct tf_batch_enc *b, const struct tf_go_event *ev, size_t room, uint32_t pid,
+       uint64_t *lo, uint64_t *hi, uint32_t *nd, bool tick)
+{
+	uint64_t l = *lo, h = *hi;
+	uint32_t m = 0;
+	size_t k = 0;
+
+	do {
+		const struct tf_go_event *e = &ev[k];
+
+		if (e->ts < l)
+			l = e->ts;
+		if (e->ts > h)
+			h = e->ts;
+		m |= go_encode(b, e, tick);
+	} while (++k < room && ev[k].pid == pid && ev[k].kind <= TF_GOF_KIND_MASK);
+	*lo = l;
+	*hi = h;
+	*nd = m;
+	return k;
 }
 
 int tf_writer__go_events(struct tf_writer *w, const struct tf_go_event *ev, size_t n)
@@ -824,7 +885,7 @@ int tf_writer__go_events(struct tf_writer *w, const struct tf_go_event *ev, size
 		struct tf_batch_enc *b;
 		uint64_t lo, hi;
 		uint32_t nd = 0, pid = ev[i].pid;
-		size_t room, k = 0;
+		size_t room, k;
 		unsigned int tick;
 
 		/* the first event as tf_writer__go_event(): room, base_ts */
@@ -842,17 +903,13 @@ int tf_writer__go_events(struct tf_writer *w, const struct tf_go_event *ev, size
 			room = w->o.batch_events - b->n[0] + 1;
 		if (room > n - i)
 			room = n - i;
+		go_first_tick(b, &ev[i]);
 		lo = b->min_ts;
 		hi = b->max_ts;
-		do {
-			const struct tf_go_event *e = &ev[i + k];
-
-			if (e->ts < lo)
-				lo = e->ts;
-			if (e->ts > hi)
-				hi = e->ts;
-			nd |= go_encode(b, e);
-		} while (++k < room && ev[i + k].pid == pid && ev[i + k].kind <= TF_GOF_KIND_MASK);
+		if (b->tick_ns)
+			k = go_run(b, ev + i, room, pid, &lo, &hi, &nd, true);
+		else
+			k = go_run(b, ev + i, room, pid, &lo, &hi, &nd, false);
 		b->n[0] += k - 1;
 		b->min_ts = lo;
 		b->max_ts = hi;

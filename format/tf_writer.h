@@ -70,6 +70,13 @@ int tf_writer__cpu_sample(struct tf_writer *w, const struct tf_cpu_sample *e);
 int tf_writer__go_event(struct tf_writer *w, const struct tf_go_event *e);
 /* n Go events, as n tf_writer__go_event() calls (they may span processes). */
 int tf_writer__go_events(struct tf_writer *w, const struct tf_go_event *ev, size_t n);
+/*
+ * From now on pid's Go events carry their source clock's time (.tick),
+ * with ts == tf_tick_ns(tick, tick_ns): the file keeps the ticks, which
+ * take fewer bytes than ns.  tick_ns 0 goes back to ns (a source without
+ * such a clock).  A change ends pid's current batch.  0 or an error.
+ */
+int tf_writer__go_clock(struct tf_writer *w, uint32_t pid, double tick_ns);
 int tf_writer__alloc(struct tf_writer *w, const struct tf_alloc *e);
 
 /* Add a low-volume packet (process, thread, GC cycle, ...), packed as is. */

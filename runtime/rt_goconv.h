@@ -78,6 +78,7 @@ rt_goconv__event_in(struct rt_goconv *cv, const struct rt_go_event *restrict e,
 
 	/* field by field: a compound literal is built aside, then copied */
 	g->ts = e->ts;
+	g->tick = e->tick;
 	g->pid = cv->pid;
 	g->kind = e->kind;
 	g->goid = e->g;

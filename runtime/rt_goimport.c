@@ -112,6 +112,14 @@ static int on_generation(void *ctx, uint64_t gen)
 	return 0;
 }
 
+/* v1: the events carry ticks, which the .gst keeps (smaller than ns) */
+static int on_clock(void *ctx, double tick_ns)
+{
+	struct imp *im = ctx;
+
+	return tf_writer__go_clock(im->w, im->cv.pid, tick_ns);
+}
+
 static int on_cpu_sample(void *ctx, uint64_t ts, uint64_t g, int32_t p,
 			 uint64_t m, uint64_t stack)
 {
@@ -155,7 +163,7 @@ int rt_goimport__mem(const uint8_t *data, size_t len, const char *name,
 		.cpu_sample = on_cpu_sample,
 		/* the decoders convert the events and hand them over in blocks,
 		 * before every generation and CPU sample and at the end */
-		.conv = &im.cv, .go_events = on_go_events,
+		.conv = &im.cv, .go_events = on_go_events, .clock = on_clock,
 	};
 	int version, err;
 
@@ -168,6 +176,9 @@ int rt_goimport__mem(const uint8_t *data, size_t len, const char *name,
 		return err;
 	err = write_process(&im, o && o->source ? o->source : name, version);
 	err = err ?: rt_gotrace__decode(data, len, name, &sink, st);
+	/* back to ns for whatever the writer gets next for this pid */
+	if (!err)
+		err = tf_writer__go_clock(w, im.cv.pid, 0);
 	gs_free(im.stacks);
 	gs_free(im.frames);
 	return err;

@@ -84,6 +84,7 @@ struct tf_go_event;
 
 struct rt_go_event {
 	uint64_t ts;
+	int64_t tick;       /* with a sink clock (below): ts in ticks; else 0 */
 	uint32_t kind;      /* Gscope__V1__GoEventKind */
 	uint8_t from, to;   /* Gscope__V1__GoState */
 	int32_t p;          /* -1: none */
@@ -132,6 +133,14 @@ struct rt_go_sink {
 	 */
 	struct rt_goconv *conv;
 	int (*go_events)(void *ctx, const struct tf_go_event *ev, size_t n);
+	/*
+	 * Optional.  v1 calls it once, before its first event: every event
+	 * then carries tick, the ticks since the trace's first, and ts ==
+	 * tf_tick_ns(tick, tick_ns) (format/tf_format.h), so that a .gst can
+	 * keep the ticks, which take fewer bytes.  v2 does not (its times are
+	 * made strictly increasing after the conversion).
+	 */
+	int (*clock)(void *ctx, double tick_ns);
 };
 
 #define RT_GOTRACE_MAX_TYPES 64

@@ -1776,22 +1776,16 @@ static void unpark(struct v1_dec *d, uint64_t g)
 	}
 }
 
+/* The time of ts in ticks from the trace's first (the .gst's tick). */
+static inline int64_t tick_of(const struct v1_dec *d, int64_t ts)
+{
+	return (int64_t)((uint64_t)ts - (uint64_t)d->min_ts);
+}
+
+/* ... in ns (tf_tick_ns(): the .gst reader gets the same from the tick) */
 static inline uint64_t to_ns(const struct v1_dec *d, int64_t ts)
 {
-	int64_t dt = (int64_t)((uint64_t)ts - (uint64_t)d->min_ts);
-	double v = (double)dt * d->k;
-#ifdef __SSE2__
-	/* the instruction gives INT64_MIN for what is out of range */
-	int64_t r = _mm_cvttsd_si64(_mm_set_sd(v));
-
-	if (__builtin_expect(r != INT64_MIN, 1))
-		return (uint64_t)r;
-#endif
-	if (v >= 9223372036854775807.0)
-		return (uint64_t)INT64_MAX;
-	if (v < -9223372036854775807.0)
-		return (uint64_t)INT64_MIN;
-	return (uint64_t)(int64_t)v;
+	return tf_tick_ns(tick_of(d, ts), d->k);
 }
 
 static const char *str_of(const struct v1_dec *d, uint64_t id, size_t *len)
@@ -2069,6 +2063,7 @@ static inline __attribute__((always_inline)) int emit(struct v1_dec *d, struct v
 		ge->state = o->to;
 	}
 	o->ts = to_ns(d, ts);
+	o->tick = tick_of(d, ts);
 	err = need_stack(d, o->stack);
 	if (err)
 		return err;
@@ -2126,6 +2121,7 @@ static inline __attribute__((always_inline)) int deliver(struct v1_dec *d, struc
 		ge->state = o->to;
 	}
 	o->ts = to_ns(d, e->ts);
+	o->tick = tick_of(d, e->ts);
 	err = need_stack(d, o->stack);
 	if (err)
 		return err;
@@ -2363,6 +2359,11 @@ static int pass2(struct v1_dec *d)
 	}
 	if (d->sink->generation) {
 		err = d->sink->generation(d->sink->ctx, 1);
+		if (err)
+			return err;
+	}
+	if (d->sink->clock) {
+		err = d->sink->clock(d->sink->ctx, d->k);
 		if (err)
 			return err;
 	}

@@ -2690,6 +2690,7 @@ static int emit(struct v2 *r, struct v2_out *o)
 
 	/* field by field: a memset here is a measurable cost */
 	e.ts = (uint64_t)o->time;
+	e.tick = 0; /* no sink clock: ts is not a function of the tick alone */
 	e.kind = 0;
 	e.from = e.to = 0;
 	e.p = sink_p(o->ctx.p);
@@ -3002,6 +3003,7 @@ static inline int fast_advance(struct v2 *r, struct v2_cursor *c, struct v2_m *m
 	int err;
 
 	e->ts = (uint64_t)ev->time;
+	e->tick = 0;
 	e->p = sink_p(m->p);
 	e->g = sink_g(m->g);
 	e->m = c->m;

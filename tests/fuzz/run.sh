@@ -16,6 +16,11 @@ if [ ! -e "$corpus/reader/seed-1.gst" ]; then
 	$SYNTH -S -n 300 -s 3 -G 100 -b 4096 -o "$corpus/reader/seed-3.gst" >/dev/null ||
 		{ echo "fuzz: cannot make seeds with $SYNTH"; echo "0 passed, 1 failed"; exit 1; }
 	cp fixtures/traces/*.gst "$corpus/reader/" 2>/dev/null || true
+	# an imported Go 1.19 trace: Go event batches that keep ticks
+	v1=../shared/corpus/gotrace/v1-public/http_1_19_good
+	if [ -x "$OUTPUT/gscope" ] && [ -f "$v1" ]; then
+		"$OUTPUT/gscope" import "$v1" -o "$corpus/reader/seed-v1.gst" >/dev/null 2>&1 || true
+	fi
 fi
 # seeds from the shared corpus (real inputs), where present
 shared=../shared/corpus

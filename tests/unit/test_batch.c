@@ -12,6 +12,7 @@
  * period, and a present column must have its group's length).
  */
 #include <errno.h>
+#include <float.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +72,7 @@ static uint32_t rnd_u32(struct rng *r)
 
 /* ------------------------------------------------------------ descriptors */
 
-enum role { R_KEY, R_BASE, R_LOST, R_PERIOD, R_INTERVAL, R_COL };
+enum role { R_KEY, R_BASE, R_LOST, R_PERIOD, R_INTERVAL, R_TICK, R_BTICK, R_COL };
 
 static const ProtobufCMessageDescriptor *kind_desc(enum tf_packet_kind k)
 {
@@ -137,6 +138,10 @@ static enum role role_of(const ProtobufCFieldDescriptor *fd)
 		return R_PERIOD;
 	if (!strcmp(fd->name, "sample_interval_bytes"))
 		return R_INTERVAL;
+	if (!strcmp(fd->name, "tick_ns"))
+		return R_TICK;
+	if (!strcmp(fd->name, "base_tick"))
+		return R_BTICK;
 	cr_assert_fail("unexpected batch field %s", fd->name);
 	return R_COL;
 }
@@ -145,6 +150,18 @@ static enum role role_of(const ProtobufCFieldDescriptor *fd)
 static bool is_layout_fd(const ProtobufCFieldDescriptor *fd)
 {
 	return !strcmp(fd->name, "kind_flags");
+}
+
+/* GoEventBatch.tick_delta: decoded into the ts column, not a column */
+static bool is_tick_fd(const ProtobufCFieldDescriptor *fd)
+{
+	return !strcmp(fd->name, "tick_delta");
+}
+
+/* Repeated fields of the encoding that are not columns of a tf_batch */
+static bool is_enc_fd(const ProtobufCFieldDescriptor *fd)
+{
+	return is_layout_fd(fd) || is_tick_fd(fd);
 }
 
 static int group_of(enum tf_packet_kind k, const ProtobufCFieldDescriptor *fd)
@@ -174,6 +191,7 @@ static size_t elem_size(ProtobufCType t)
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_DOUBLE: /* handled as its bits */
 		return 8;
 	default:
 		cr_assert_fail("unexpected field type %d", (int)t);
@@ -281,18 +299,27 @@ static void batch_free(struct tf_batch *b)
 	}
 }
 
+/* oracle() said false for GoEventBatch.tick_ns (err_at: that field) */
+static bool oracle_bad_clock;
+
 /*
  * The expected decode of message m: what tf_batch__decode must produce for
  * bytes that protobuf-c unpacks to m.  False when m breaks the column
- * rules (then the decode must fail with -GS_E_FORMAT).
+ * rules (then the decode must fail with -GS_E_FORMAT at the end), or has a
+ * bad tick_ns (oracle_bad_clock; the failure is at that field).
  */
 static bool oracle(enum tf_packet_kind k, ProtobufCMessage *m, struct tf_batch *e)
 {
 	const ProtobufCMessageDescriptor *d = kind_desc(k);
+	double tick_ns = 0; /* GoEventBatch: tick_delta for ts_delta */
+	int64_t base_tick = 0;
+	size_t nticks = 0, nts = 0;
+	void *ticks = NULL;
 
 	memset(e, 0, sizeof(*e));
 	e->kind = k;
 	e->key = -1;
+	oracle_bad_clock = false;
 	for (unsigned int i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		enum role ro = role_of(fd);
@@ -300,7 +327,11 @@ static bool oracle(enum tf_packet_kind k, ProtobufCMessage *m, struct tf_batch *
 
 		if (ro == R_COL) {
 			if (is_ts(fd))
-				e->n[group_of(k, fd)] = *qty(m, fd);
+				e->n[group_of(k, fd)] = nts = *qty(m, fd);
+			if (is_tick_fd(fd)) {
+				nticks = *qty(m, fd);
+				ticks = *arr_of(m, fd);
+			}
 			continue;
 		}
 		if (!*has(m, fd))
@@ -312,26 +343,49 @@ static bool oracle(enum tf_packet_kind k, ProtobufCMessage *m, struct tf_batch *
 		case R_LOST: e->lost_events = v; break;
 		case R_PERIOD: e->period = v; break;
 		case R_INTERVAL: e->sample_interval = v; break;
+		case R_TICK:
+			memcpy(&tick_ns, &v, sizeof(tick_ns));
+			if (tick_ns != 0 && !(tick_ns > 0 && tick_ns <= DBL_MAX)) {
+				oracle_bad_clock = true;
+				return false; /* negative, infinite, NaN */
+			}
+			break;
+		case R_BTICK: base_tick = (int64_t)v; break;
 		default: break;
 		}
 	}
+	if (nticks && (nts || !tick_ns))
+		return false; /* ts_delta and tick_delta, or ticks without a clock */
+	if (nticks)
+		e->n[0] = nticks;
 	for (unsigned int i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
 		size_t n, nf;
 		void *arr;
 
-		if (role_of(fd) != R_COL || is_layout_fd(fd))
+		if (role_of(fd) != R_COL || is_enc_fd(fd))
 			continue;
 		n = e->n[group_of(k, fd)];
 		nf = *qty(m, fd);
 		arr = *arr_of(m, fd);
+		if (is_ts(fd) && nticks) {
+			nf = nticks;
+			arr = ticks;
+		}
 		if (nf != n && nf != 0) {
 			batch_free(e);
 			return false;
 		}
 		e->col[fd->id] = malloc((n ? n : 1) * sizeof(uint64_t));
 		e->present[fd->id] = nf > 0;
-		if (is_ts(fd)) {
+		if (is_ts(fd) && nticks) {
+			uint64_t t = (uint64_t)base_tick;
+
+			for (size_t j = 0; j < n; j++) {
+				t += get_elem(fd->type, arr, j);
+				e->col[fd->id][j] = tf_tick_ns((int64_t)t, tick_ns);
+			}
+		} else if (is_ts(fd)) {
 			uint64_t ts = e->base_ts;
 
 			for (size_t j = 0; j < n; j++) {
@@ -373,7 +427,7 @@ static void req_batch_eq(const struct tf_batch *got, const struct tf_batch *want
 		unsigned int f = fd->id;
 		size_t n = want->n[group_of(want->kind, fd)];
 
-		if (role_of(fd) != R_COL || is_layout_fd(fd))
+		if (role_of(fd) != R_COL || is_enc_fd(fd))
 			continue;
 		if (check_present)
 			REQ(got->present[f] == want->present[f],
@@ -420,7 +474,7 @@ static void random_batch(enum tf_packet_kind k, struct rng *r, struct tf_batch *
 		uint64_t mode = below(r, 4);     /* 0 all default, 1 sparse, else random */
 		uint64_t ts = b->base_ts;
 
-		if (role_of(fd) != R_COL || is_layout_fd(fd))
+		if (role_of(fd) != R_COL || is_enc_fd(fd))
 			continue;
 		c = b->col[fd->id] = malloc((n ? n : 1) * sizeof(uint64_t));
 		for (size_t j = 0; j < n; j++) {
@@ -539,7 +593,11 @@ static int check_bytes(struct tf_batch_buf *bb, enum tf_packet_kind k,
 	} else if (!oracle(k, m, &want)) {
 		REQ(rc == -GS_E_FORMAT, "%s: column lengths differ, decode gave %d",
 		    ctx, rc);
-		REQ(err_at == len, "%s: err_at %zu, want %zu", ctx, err_at, len);
+		if (oracle_bad_clock)
+			REQ(err_at < len && copy[err_at] == (TF_GO_TICK_NS << 3 | 1),
+			    "%s: err_at %zu: not a tick_ns", ctx, err_at);
+		else
+			REQ(err_at == len, "%s: err_at %zu, want %zu", ctx, err_at, len);
 	} else {
 		REQ(rc == 0, "%s: decode failed %d at %zu (%zu bytes)", ctx, rc,
 		    err_at, len);
@@ -590,6 +648,7 @@ Test(batch, field_numbers_match_proto)
 		{ TF_PKT_GO_EVENTS, TF_GO_ARG, "arg" },
 		{ TF_PKT_GO_EVENTS, TF_GO_ARG2, "arg2" },
 		{ TF_PKT_GO_EVENTS, TF_GO_KIND_FLAGS, "kind_flags" },
+		{ TF_PKT_GO_EVENTS, TF_GO_TICK, "tick_delta" },
 		{ TF_PKT_ALLOCS, TF_AL_TS, "ts_delta" },
 		{ TF_PKT_ALLOCS, TF_AL_TID, "tid" },
 		{ TF_PKT_ALLOCS, TF_AL_SIZE, "size" },
@@ -619,7 +678,7 @@ Test(batch, field_numbers_match_proto)
 			const ProtobufCFieldDescriptor *fd =
 				protobuf_c_message_descriptor_get_field(d, f);
 			bool col = fd && fd->label == PROTOBUF_C_LABEL_REPEATED &&
-				   !is_layout_fd(fd);
+				   !is_enc_fd(fd);
 
 			cr_assert_eq(tf_batch_field_group(k, f), col ? group_of(k, fd) : -1,
 				     "kind %d field %u", k, f);
@@ -818,7 +877,7 @@ Test(batch, hand_encode_unpacks_with_protobuf_c)
 				case R_LOST: want = b.lost_events; break;
 				case R_PERIOD: want = b.period; break;
 				case R_INTERVAL: want = b.sample_interval; break;
-				default: break;
+				default: break; /* no clock: a tf_batch holds ns */
 				}
 				REQ(v == want, "%s: %s %llu want %llu", ctx, fd->name,
 				    (ull)v, (ull)want);
@@ -853,6 +912,8 @@ static ProtobufCMessage *random_msg(enum tf_packet_kind k, struct rng *r, size_t
 {
 	const ProtobufCMessageDescriptor *d = kind_desc(k);
 	ProtobufCMessage *m = msg_new(k);
+	/* GoEventBatch: a third count ticks (tick_delta, with a clock) */
+	bool tick = k == TF_PKT_GO_EVENTS && below(r, 3) == 0;
 
 	for (unsigned int i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &d->fields[i];
@@ -861,6 +922,21 @@ static ProtobufCMessage *random_msg(enum tf_packet_kind k, struct rng *r, size_t
 
 		if (is_layout_fd(fd))
 			continue; /* dense layout only */
+		if (is_ts(fd) ? tick : is_tick_fd(fd) && !tick)
+			continue; /* one of ts_delta and tick_delta */
+		if (role_of(fd) == R_TICK) {
+			static const double ticks[] = {
+				24.666666666666668, 1.0 / 3, 0.5, 1, 1e-3, 64, 1e6,
+				DBL_MIN, DBL_MAX, 5e-324 /* subnormal */,
+			};
+			double x = ticks[below(r, sizeof(ticks) / sizeof(ticks[0]))];
+			uint64_t v;
+
+			*has(m, fd) = tick || below(r, 3) == 0; /* or a clock alone */
+			memcpy(&v, &x, sizeof(v));
+			set_elem(fd->type, val_of(m, fd), 0, v);
+			continue;
+		}
 		if (role_of(fd) != R_COL) {
 			uint64_t v;
 
@@ -875,7 +951,7 @@ static ProtobufCMessage *random_msg(enum tf_packet_kind k, struct rng *r, size_t
 			set_elem(fd->type, val_of(m, fd), 0, v);
 			continue;
 		}
-		if (!is_ts(fd) && below(r, 3) == 0)
+		if (!is_ts(fd) && !is_tick_fd(fd) && below(r, 3) == 0)
 			continue; /* absent column */
 		*qty(m, fd) = n;
 		arr = *arr_of(m, fd) = malloc((n ? n : 1) * elem_size(fd->type));
@@ -1142,6 +1218,18 @@ static void craft_bytes(enum tf_packet_kind k, ProtobufCMessage *m,
 			continue;
 		}
 		fd = protobuf_c_message_descriptor_get_field(d, p->field);
+		if ((p->how == 2 || p->how == 4) && fd->type == PROTOBUF_C_TYPE_DOUBLE) {
+			uint64_t v = get_elem(fd->type, val_of(m, fd), 0);
+			uint8_t b8[8];
+
+			if (p->how == 4)
+				v = ~v; /* a decoy: NaN or negative, overridden by the last */
+			for (int j = 0; j < 8; j++)
+				b8[j] = (uint8_t)(v >> (8 * j));
+			ob_tag(o, fd->id, 1);
+			ob_bytes(o, b8, 8);
+			continue;
+		}
 		if (p->how == 2 || p->how == 4) {
 			uint64_t v = get_elem(fd->type, val_of(m, fd), 0);
 
@@ -1343,7 +1431,7 @@ Test(batch, column_length_mismatch)
 		for (unsigned int i = 0; i < d->n_fields; i++) {
 			const ProtobufCFieldDescriptor *fd = &d->fields[i];
 
-			if (role_of(fd) != R_COL || is_layout_fd(fd))
+			if (role_of(fd) != R_COL || is_enc_fd(fd))
 				continue;
 			for (int delta = -2; delta <= 2; delta++) {
 				size_t n0 = 5, n1 = k == TF_PKT_SCHED ? 3 : 0;
@@ -1639,6 +1727,7 @@ static int sparse_decode(Gscope__V1__GoEventBatch *m, struct tf_batch_buf *bb)
 			continue;
 		}
 		cr_assert_lt(i, bb->b.n[0]);
+		cr_assert_eq(e.ts, bb->b.col[TF_GO_TS][i]);
 		cr_assert_eq(e.kind, bb->b.col[TF_GO_KIND][i]);
 		cr_assert_eq(e.goid, bb->b.col[TF_GO_GOID][i]);
 		if (want >> TF_GO_STACK & 1)
@@ -1750,5 +1839,98 @@ Test(batch, go_sparse_layout_exact)
 	cr_assert_eq(b->col[TF_GO_ARG][2], 99);
 	m.n_arg = 0;
 	cr_assert_eq(sparse_decode(&m, &bb), -GS_E_FORMAT);
+	tf_batch_buf__release(&bb);
+}
+
+/*
+ * tick_delta with a clock (gscope.proto): ts = (int64)(t * tick_ns) from
+ * base_tick, in either layout, by the decoder and the cursor alike
+ * (sparse_decode() compares them); truncated, clamped at both ends of
+ * int64; and every way the clock fields can be wrong.
+ */
+Test(batch, go_ticks_exact)
+{
+	Gscope__V1__GoEventBatch m = GSCOPE__V1__GO_EVENT_BATCH__INIT;
+	int64_t ticks[5] = { 0, 3, 1, -16, 0 }, ts[5] = { 0, 1, 1, 1, 1 };
+	uint64_t goid[5] = { 1, 2, 3, 4, 5 };
+	uint32_t kf[5] = { 2, 2, 2, 2, 2 }, kind[5] = { 2, 2, 2, 2, 2 };
+	struct tf_batch_buf bb = { 0 };
+	const struct tf_batch *b = &bb.b;
+	/* base_tick 10 at 2.5 ns: ticks 10, 13, 14, -2, -2 */
+	static const int64_t want[5] = { 25, 32, 35, -5, -5 };
+	size_t len, err_at;
+	uint8_t buf[256];
+
+	m.has_pid = m.has_base_ts = m.has_tick_ns = m.has_base_tick = 1;
+	m.pid = 3;
+	m.base_ts = 25;
+	m.tick_ns = 2.5;
+	m.base_tick = 10;
+	m.n_tick_delta = m.n_goid = m.n_kind_flags = 5;
+	m.tick_delta = ticks;
+	m.goid = goid;
+	m.kind_flags = kf;
+	for (int layout = 0; layout < 2; layout++) {
+		cr_assert_eq(sparse_decode(&m, &bb), 0, "layout %d", layout);
+		cr_assert_eq(b->n[0], 5);
+		for (int i = 0; i < 5; i++)
+			cr_assert_eq((int64_t)b->col[TF_GO_TS][i], want[i], "layout %d event %d: %lld",
+				     layout, i, (long long)b->col[TF_GO_TS][i]);
+		/* the dense layout the same */
+		m.n_kind_flags = 0;
+		m.n_kind = 5, m.kind = kind;
+	}
+	m.n_kind = 0;
+	m.n_kind_flags = 5;
+
+	/* far ticks clamp to the int64 range */
+	m.base_tick = INT64_MAX / 2;
+	cr_assert_eq(sparse_decode(&m, &bb), 0);
+	cr_assert_eq(b->col[TF_GO_TS][0], (uint64_t)INT64_MAX);
+	m.base_tick = INT64_MIN / 2;
+	cr_assert_eq(sparse_decode(&m, &bb), 0);
+	cr_assert_eq(b->col[TF_GO_TS][0], (uint64_t)INT64_MIN);
+	m.base_tick = 10;
+	/* an odd clock: 24.666... ns, truncated */
+	m.tick_ns = 74.0 / 3;
+	cr_assert_eq(sparse_decode(&m, &bb), 0);
+	cr_assert_eq(b->col[TF_GO_TS][0], 246);
+	cr_assert_eq(b->col[TF_GO_TS][1], 320);
+	m.tick_ns = 2.5;
+
+	/* a clock without ticks: ts_delta in ns, as before */
+	m.n_tick_delta = 0;
+	m.n_ts_delta = 5, m.ts_delta = ts;
+	cr_assert_eq(sparse_decode(&m, &bb), 0);
+	cr_assert_eq(b->col[TF_GO_TS][4], 29);
+	/* ticks and ts_delta both */
+	m.n_tick_delta = 5;
+	cr_assert_eq(sparse_decode(&m, &bb), -GS_E_FORMAT);
+	m.n_ts_delta = 0;
+	/* ticks without a clock, or with a zero one */
+	m.has_tick_ns = 0;
+	cr_assert_eq(sparse_decode(&m, &bb), -GS_E_FORMAT);
+	m.has_tick_ns = 1;
+	m.tick_ns = 0;
+	cr_assert_eq(sparse_decode(&m, &bb), -GS_E_FORMAT);
+	/* bad clocks fail at the tick_ns field, in the decoder and the cursor */
+	static const double bad[] = { -1, 1.0 / 0.0, -1.0 / 0.0, 0.0 / 0.0 };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct tf_go_cursor c;
+		size_t at;
+
+		m.tick_ns = bad[i];
+		len = gscope__v1__go_event_batch__get_packed_size(&m);
+		cr_assert_lt(len, sizeof(buf));
+		gscope__v1__go_event_batch__pack(&m, buf);
+		err_at = SIZE_MAX;
+		cr_assert_eq(tf_batch__decode(&bb, TF_PKT_GO_EVENTS, buf, len, &err_at),
+			     -GS_E_FORMAT, "clock %g", bad[i]);
+		cr_assert_lt(err_at, len);
+		cr_assert_eq(buf[err_at], TF_GO_TICK_NS << 3 | 1, "clock %g at %zu", bad[i], err_at);
+		at = SIZE_MAX;
+		cr_assert_eq(tf_go_cursor__init(&c, buf, len, UINT32_MAX, &at), -GS_E_FORMAT);
+		cr_assert_eq(at, err_at, "clock %g", bad[i]);
+	}
 	tf_batch_buf__release(&bb);
 }

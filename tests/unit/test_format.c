@@ -277,7 +277,7 @@ static void verify_clean(const char *path, const struct synth_counts *c,
 	cr_assert_eq(tf_reader__open(path, &r), 0, "%s", last_msg);
 	tf_reader__version(r, &major, &minor);
 	cr_assert_eq(major, 1);
-	cr_assert_eq(minor, 0);
+	cr_assert_eq(minor, TF_FORMAT_MINOR);
 	h = tf_reader__header(r);
 	cr_assert_not_null(h);
 	cr_assert_str_eq(h->tool_name, "gscope");
@@ -604,6 +604,7 @@ Test(format, bad_preamble)
 
 	/* wrong major version (2.0) */
 	b[8] = 2;
+	b[10] = 0;
 	snprintf(path, sizeof(path), "%s", tmp_path("v2.gst"));
 	spew(path, b, len);
 	snprintf(want, sizeof(want),
@@ -616,6 +617,7 @@ Test(format, bad_preamble)
 			     "v256: format version 256.0 is not supported (offset 8; this gscope reads 1.x)");
 	b[9] = 0;
 	b[8] = 1;
+	b[10] = TF_FORMAT_MINOR;
 
 	/* a newer minor version is still readable */
 	b[10] = 7;

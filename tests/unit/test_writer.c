@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -389,4 +390,171 @@ Test(writer, go_events_in_blocks_write_the_same_bytes, .init = setup, .fini = te
 		cr_assert_eq(count_events(one, NULL), pass ? N / 2 + 3 : N);
 	}
 	free(ev);
+}
+
+/* Write ev[0..n) with the clocks of clk (events at i >= clk[j].at): one call per event or blocks. */
+struct clk_change {
+	size_t at;
+	uint32_t pid;
+	double tick_ns;
+};
+
+static void write_clocked(const char *path, const struct tf_go_event *ev, size_t n,
+			  const struct clk_change *clk, size_t nclk, bool blocks)
+{
+	struct tf_writer_opts o = { .batch_events = 300, .flush_interval_ns = UINT64_MAX };
+	struct rng r = { 11 };
+	struct tf_writer *w;
+	size_t c = 0;
+
+	cr_assert_eq(tf_writer__open(path, &o, NULL, &w), 0);
+	for (size_t i = 0; i < n;) {
+		size_t k = blocks ? 1 + below(&r, 500) : 1;
+
+		for (; c < nclk && clk[c].at <= i; c++)
+			cr_assert_eq(tf_writer__go_clock(w, clk[c].pid, clk[c].tick_ns), 0);
+		if (c < nclk && i + k > clk[c].at)
+			k = clk[c].at - i; /* a block stops at a clock change */
+		if (k > n - i)
+			k = n - i;
+		cr_assert_eq(blocks ? tf_writer__go_events(w, ev + i, k) :
+				      tf_writer__go_event(w, ev + i), 0, "event %zu", i);
+		i += k;
+	}
+	cr_assert_eq(tf_writer__close(w), 0);
+}
+
+/*
+ * With a clock (tf_writer__go_clock()) the file keeps ticks, and every
+ * event reads back at ts = tf_tick_ns(tick, tick_ns) to the nanosecond,
+ * through decoded batches and through the cursor: ticks forward, backward,
+ * negative and far enough to clamp; clocks that change, processes with
+ * and without one, a clock dropped again.  One call per event and blocks
+ * write the same bytes.
+ */
+Test(writer, go_clock_keeps_ticks_exactly, .init = setup, .fini = teardown)
+{
+	enum { N = 12000 };
+	static const struct clk_change clk[] = {
+		{ 0, 70, 24.666666666666668 }, { 0, 72, 1.0 / 3 },
+		{ 4000, 70, 64 },   /* another clock: a new batch */
+		{ 8000, 70, 0 },    /* back to ns */
+		{ 9000, 73, 0.5 },
+	};
+	double k70a = clk[0].tick_ns, k70b = clk[2].tick_ns, k72 = clk[1].tick_ns,
+	       k73 = clk[4].tick_ns;
+	struct tf_go_event *ev = calloc(N, sizeof(*ev));
+	int64_t tick[4] = { -50, 1000, 7, 123456789 };
+	bool jumped[4] = { false };
+	struct rng r = { 13 };
+	char one[128], blk[128], ns[128];
+	size_t len1, len2, len3, clamped = 0, negative = 0;
+	uint8_t *a, *b;
+
+	cr_assert_not_null(ev);
+	for (size_t i = 0; i < N; i++) {
+		uint32_t j = (uint32_t)below(&r, 4), s = (uint32_t)below(&r, 100);
+		double k = j == 0 ? (i < 4000 ? k70a : i < 8000 ? k70b : 0) :
+			   j == 2 ? k72 : j == 3 && i >= 9000 ? k73 : 0;
+
+		if (i > N / 2 && !jumped[j]) { /* once: far enough to clamp at 64 ns */
+			tick[j] += (int64_t)1 << 61;
+			jumped[j] = true;
+		}
+		tick[j] += s == 0 ? -(int64_t)below(&r, 50) : (int64_t)below(&r, 60);
+		ev[i] = random_go_event(&r, 0);
+		ev[i].pid = 70 + j;
+		if (k) {
+			ev[i].tick = tick[j];
+			ev[i].ts = tf_tick_ns(tick[j], k);
+			clamped += ev[i].ts == (uint64_t)INT64_MAX;
+			negative += tick[j] < 0;
+		} else {
+			ev[i].ts = (uint64_t)tick[j] * 17 + below(&r, 9);
+		}
+	}
+	cr_assert_gt(clamped, 0);
+	cr_assert_gt(negative, 0);
+	snprintf(one, sizeof(one), "%s/one.gst", dir);
+	snprintf(blk, sizeof(blk), "%s/blocks.gst", dir);
+	snprintf(ns, sizeof(ns), "%s/ns.gst", dir);
+	write_clocked(one, ev, N, clk, sizeof(clk) / sizeof(clk[0]), false);
+	write_clocked(blk, ev, N, clk, sizeof(clk) / sizeof(clk[0]), true);
+	write_clocked(ns, ev, N, NULL, 0, true);
+	a = slurp(one, &len1);
+	b = slurp(blk, &len2);
+	free(slurp(ns, &len3));
+	cr_assert(len1 == len2 && !memcmp(a, b, len1), "files differ");
+	cr_assert_neq(len1, len3); /* the clocks were used */
+	free(a);
+	free(b);
+
+	for (int cursor = 0; cursor < 2; cursor++) {
+		struct tf_reader *rd;
+		struct tf_packet pkt;
+		size_t seen[4] = { 0 }, n = 0, cnt[4] = { 0 };
+		size_t (*idx)[N] = calloc(4, sizeof(*idx));
+
+		/* the events of each process, in order */
+		cr_assert_not_null(idx);
+		for (size_t i = 0; i < N; i++) {
+			uint32_t j = ev[i].pid - 70;
+
+			idx[j][cnt[j]++] = i;
+		}
+		cr_assert_eq(tf_reader__open(one, &rd), 0);
+		if (cursor)
+			tf_reader__go_cursor(rd, UINT32_MAX);
+		while (tf_reader__next(rd, &pkt) > 0) {
+			struct tf_go_event e;
+			uint32_t j;
+
+			if (pkt.kind != TF_PKT_GO_EVENTS)
+				continue;
+			j = (uint32_t)((cursor ? pkt.go->key : pkt.batch->key) - 70);
+			cr_assert_lt(j, 4);
+			for (size_t i = 0;; i++) {
+				const struct tf_go_event *w;
+				uint64_t ts;
+
+				if (cursor) {
+					int rc = tf_go_cursor__read(pkt.go, &e, 1);
+
+					cr_assert_geq(rc, 0);
+					if (!rc)
+						break;
+					ts = e.ts;
+				} else {
+					if (i >= pkt.batch->n[0])
+						break;
+					ts = pkt.batch->col[TF_GO_TS][i];
+				}
+				cr_assert_lt(seen[j], cnt[j]);
+				w = &ev[idx[j][seen[j]++]];
+				cr_assert_eq(ts, w->ts, "pid %u event %zu: %llu want %llu (tick %lld)",
+					     70 + j, seen[j] - 1, (unsigned long long)ts,
+					     (unsigned long long)w->ts, (long long)w->tick);
+				n++;
+			}
+		}
+		tf_reader__close(rd);
+		free(idx);
+		cr_assert_eq(n, N);
+	}
+	free(ev);
+}
+
+/* A clock of NaN, infinity or a negative number is refused. */
+Test(writer, go_clock_refuses_bad_clocks, .init = setup, .fini = teardown)
+{
+	struct tf_writer *w;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/c.gst", dir);
+	cr_assert_eq(tf_writer__open(path, NULL, NULL, &w), 0);
+	cr_assert_eq(tf_writer__go_clock(w, 1, -1), -EINVAL);
+	cr_assert_eq(tf_writer__go_clock(w, 1, 1.0 / 0.0), -EINVAL);
+	cr_assert_eq(tf_writer__go_clock(w, 1, 0.0 / 0.0), -EINVAL);
+	cr_assert_eq(tf_writer__go_clock(w, 1, 2.5), 0);
+	cr_assert_eq(tf_writer__close(w), 0);
 }
