@@ -57,6 +57,7 @@ struct ctx {
 	struct gs_u64map gmap;  /* other (pid, goid) -> index into gs */
 	struct gstate *gs;
 	struct gcold *gc;       /* same indexes as gs */
+	int gerr;               /* gs_get()'s error */
 	size_t ngs, gs_cap, gc_cap;
 	uint32_t *free_gs;
 	size_t nfree, free_cap;
@@ -339,6 +340,7 @@ static __attribute__((noinline)) struct gstate *gs_get_slow(struct ctx *c, uint3
 	bool added;
 	uint32_t idx;
 
+	*err = 0;
 	dslot = dense_slot(c, pid, goid, err);
 	if (*err)
 		return NULL;
@@ -381,15 +383,17 @@ static __attribute__((noinline)) struct gstate *gs_get_slow(struct ctx *c, uint3
 	return &c->gs[idx];
 }
 
-/* The goroutine (pid, goid), added when new; NULL and *err on failure. */
-static inline struct gstate *gs_get(struct ctx *c, uint32_t pid, uint64_t goid, int *err)
+/*
+ * The goroutine (pid, goid), added when new; NULL and c->gerr on failure
+ * (not a pointer to the caller's error: that would keep it in memory).
+ */
+static inline struct gstate *gs_get(struct ctx *c, uint32_t pid, uint64_t goid)
 {
 	uint32_t i;
 
-	*err = 0;
 	if (pid == c->dense_pid && goid < c->dense_cap && (i = c->dense[goid]) != 0)
 		return &c->gs[i - 1];
-	return gs_get_slow(c, pid, goid, err);
+	return gs_get_slow(c, pid, goid, &c->gerr);
 }
 
 static uint64_t clip(const struct an_go_cycle *cy, uint64_t from, uint64_t to,
@@ -563,13 +567,13 @@ transition_in(struct ctx *c, const struct tf_go_event *e, unsigned int sec)
 	unsigned int to = e->to_state;
 	struct gstate *g;
 	uint64_t dur = 0;
-	int err;
+	int err = 0;
 
 	if (to >= AN_GO_NSTATES || from >= AN_GO_NSTATES)
 		return 0;
-	g = gs_get(c, pid, goid, &err);
+	g = gs_get(c, pid, goid);
 	if (!g)
-		return err;
+		return c->gerr;
 	/* the special cases below all need one of these */
 	if (__builtin_expect(!g->known | (kind == GSCOPE__V1__GO_EVENT_KIND__GO_EV_STATUS) |
 			     (g->state == to), 0)) {
@@ -762,14 +766,17 @@ static int other_event(struct ctx *c, const struct tf_go_event *e)
 		return err;
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_MARK_ASSIST_BEGIN:
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_MARK_ASSIST_ACTIVE:
-		g = gs_get(c, e->pid, e->goid, &err);
-		if (g)
-			cold(c, g)->assist_since = ts ? ts : 1;
-		return err;
+		g = gs_get(c, e->pid, e->goid);
+		if (!g)
+			return c->gerr;
+		cold(c, g)->assist_since = ts ? ts : 1;
+		return 0;
 	case GSCOPE__V1__GO_EVENT_KIND__GO_EV_MARK_ASSIST_END:
-		g = gs_get(c, e->pid, e->goid, &err);
-		if (!g || !cold(c, g)->assist_since)
-			return err;
+		g = gs_get(c, e->pid, e->goid);
+		if (!g)
+			return c->gerr;
+		if (!cold(c, g)->assist_since)
+			return 0;
 		a->assist_count++;
 		a->assist_ns += ts - cold(c, g)->assist_since;
 		if (c->open_cycle >= 0)
