@@ -84,7 +84,7 @@ struct tf_go_event;
 
 struct rt_go_event {
 	uint64_t ts;
-	int64_t tick;       /* with a sink clock (below): ts in ticks; else 0 */
+	int64_t tick;       /* v1: ts in ticks since the first (clock, below); v2: 0 */
 	uint32_t kind;      /* Gscope__V1__GoEventKind */
 	uint8_t from, to;   /* Gscope__V1__GoState */
 	int32_t p;          /* -1: none */
