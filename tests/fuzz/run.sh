@@ -36,6 +36,7 @@ seed pprof $shared/gotrace/generated/*.sched.pprof
 seed gotrace_v1 $shared/gotrace/v1-public/*_good $shared/gotrace/malformed/v1_fuzz_gotraceui/*
 seed gotrace_v2 $shared/gotrace/v2-public/bin/*.trace $shared/gotrace/malformed/v2_fuzz_xexp/*
 seed godebug $shared/godebug/*
+seed batch tests/fuzz/regress/batch/* # (Go event batches with ticks among them)
 
 set -- $FUZZ/fuzz_*
 n=$#
