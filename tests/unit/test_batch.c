@@ -1874,8 +1874,9 @@ Test(batch, go_ticks_exact)
 		cr_assert_eq(sparse_decode(&m, &bb), 0, "layout %d", layout);
 		cr_assert_eq(b->n[0], 5);
 		for (int i = 0; i < 5; i++)
-			cr_assert_eq((int64_t)b->col[TF_GO_TS][i], want[i], "layout %d event %d: %lld",
-				     layout, i, (long long)b->col[TF_GO_TS][i]);
+			cr_assert_eq((int64_t)b->col[TF_GO_TS][i], want[i],
+				     "layout %d event %d: %lld", layout, i,
+				     (long long)b->col[TF_GO_TS][i]);
 		/* the dense layout the same */
 		m.n_kind_flags = 0;
 		m.n_kind = 5, m.kind = kind;
@@ -1927,7 +1928,8 @@ Test(batch, go_ticks_exact)
 		cr_assert_eq(tf_batch__decode(&bb, TF_PKT_GO_EVENTS, buf, len, &err_at),
 			     -GS_E_FORMAT, "clock %g", bad[i]);
 		cr_assert_lt(err_at, len);
-		cr_assert_eq(buf[err_at], TF_GO_TICK_NS << 3 | 1, "clock %g at %zu", bad[i], err_at);
+		cr_assert_eq(buf[err_at], TF_GO_TICK_NS << 3 | 1, "clock %g at %zu", bad[i],
+			     err_at);
 		at = SIZE_MAX;
 		cr_assert_eq(tf_go_cursor__init(&c, buf, len, UINT32_MAX, &at), -GS_E_FORMAT);
 		cr_assert_eq(at, err_at, "clock %g", bad[i]);

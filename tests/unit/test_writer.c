@@ -392,13 +392,14 @@ Test(writer, go_events_in_blocks_write_the_same_bytes, .init = setup, .fini = te
 	free(ev);
 }
 
-/* Write ev[0..n) with the clocks of clk (events at i >= clk[j].at): one call per event or blocks. */
+/* pid's clock from event at on */
 struct clk_change {
 	size_t at;
 	uint32_t pid;
 	double tick_ns;
 };
 
+/* Write ev[0..n) with the clock changes clk, one call per event or in blocks. */
 static void write_clocked(const char *path, const struct tf_go_event *ev, size_t n,
 			  const struct clk_change *clk, size_t nclk, bool blocks)
 {
@@ -531,7 +532,8 @@ Test(writer, go_clock_keeps_ticks_exactly, .init = setup, .fini = teardown)
 				}
 				cr_assert_lt(seen[j], cnt[j]);
 				w = &ev[idx[j][seen[j]++]];
-				cr_assert_eq(ts, w->ts, "pid %u event %zu: %llu want %llu (tick %lld)",
+				cr_assert_eq(ts, w->ts,
+					     "pid %u event %zu: %llu want %llu (tick %lld)",
 					     70 + j, seen[j] - 1, (unsigned long long)ts,
 					     (unsigned long long)w->ts, (long long)w->tick);
 				n++;
