@@ -266,9 +266,7 @@ static int get_clock(const struct fdesc *d, unsigned int wt, const uint8_t **pp,
 	if (d->type == S_TICK_NS) {
 		if (wt != 1 || end - p < 8)
 			return -GS_E_FORMAT;
-		v = 0;
-		for (int i = 7; i >= 0; i--) /* little-endian on every host */
-			v = v << 8 | p[i];
+		v = tf_get_le64(p);
 		memcpy(tick_ns, &v, sizeof(*tick_ns));
 		*pp = p + 8;
 		return 1;
@@ -585,19 +583,14 @@ int tf_batch__decode(struct tf_batch_buf *bb, enum tf_packet_kind kind,
 			continue;
 		n = b->n[d->group];
 		if (cnt[f] == n) {
-			if (d->type == C_TS && ticks) { /* tick deltas -> ns */
-				uint64_t t = (uint64_t)base_tick, *c = b->col[f];
+			if (d->type == C_TS) { /* deltas (of ns or ticks) -> ns */
+				uint64_t *c = b->col[f];
+				uint64_t t = ticks ? (uint64_t)base_tick : b->base_ts;
+				double k = ticks ? tick_ns : 0;
 
 				for (size_t i = 0; i < n; i++) {
 					t += (uint64_t)gs_zigzag_dec(c[i]);
-					c[i] = tf_tick_ns((int64_t)t, tick_ns);
-				}
-			} else if (d->type == C_TS) { /* deltas -> absolute */
-				uint64_t ts = b->base_ts, *c = b->col[f];
-
-				for (size_t i = 0; i < n; i++) {
-					ts += (uint64_t)gs_zigzag_dec(c[i]);
-					c[i] = ts;
+					c[i] = tf_go_ts(t, k);
 				}
 			}
 			continue;
@@ -887,9 +880,8 @@ static uint8_t *put_tick_ns(uint8_t *p, unsigned int f, double tick_ns)
 
 	memcpy(&v, &tick_ns, sizeof(v));
 	p = put_tag(p, f, 1);
-	for (int i = 0; i < 8; i++, v >>= 8)
-		*p++ = (uint8_t)v;
-	return p;
+	tf_put_le64(p, v);
+	return p + 8;
 }
 
 size_t tf_batch_enc__size(const struct tf_batch_enc *e)

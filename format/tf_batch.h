@@ -199,8 +199,9 @@ void tf_go_cursor__init_batch(struct tf_go_cursor *c, const struct tf_batch *b,
 /*
  * Up to max events into ev[]: how many (> 0), 0 after the last (as
  * tf_go_cursor__next()) or when max is 0, or -GS_E_FORMAT (c->bad says
- * where; the events of this call are then lost).  The same events as tf_go_cursor__next(), with
- * less work per event: for loops that take a block of events at a time.
+ * where; the events of this call are then lost).  The same events as
+ * tf_go_cursor__next(), with less work per event: for loops that take a
+ * block of events at a time.
  */
 int tf_go_cursor__read(struct tf_go_cursor *c, struct tf_go_event *ev, size_t max);
 
@@ -320,7 +321,7 @@ tf_go_sparse__one_rd(struct tf_go_sparse *r, struct tf_go_event *x, bool fast, u
 		r->bad = TF_GO_KIND_FLAGS;
 		return false;
 	}
-	x->ts = r->k ? tf_tick_ns((int64_t)r->t, r->k) : r->t;
+	x->ts = tf_go_ts(r->t, r->k);
 	x->tick = 0;
 	x->pid = r->pid;
 	x->kind = (uint32_t)(kw & TF_GOF_KIND_MASK);
@@ -407,7 +408,7 @@ static inline int tf_go_cursor__next(struct tf_go_cursor *c, struct tf_go_event 
 		return tf_go_cursor__end(c);
 	TF_GO_CURSOR_GET_(c, TF_GO_TS, v);
 	c->ts += (uint64_t)gs_zigzag_dec(v);
-	ev->ts = c->tick_ns ? tf_tick_ns((int64_t)c->ts, c->tick_ns) : c->ts;
+	ev->ts = tf_go_ts(c->ts, c->tick_ns);
 	ev->tick = 0;
 	ev->pid = (uint32_t)c->key;
 	TF_GO_CURSOR_DENSE_(c, TF_GO_KIND, ev->kind, uint32_t);

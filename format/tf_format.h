@@ -168,6 +168,12 @@ static inline uint64_t tf_tick_ns(int64_t t, double tick_ns)
 	return v >= 9223372036854775808.0 ? (uint64_t)INT64_MAX : (uint64_t)INT64_MIN;
 }
 
+/* The ns of time t counted in ticks of tick_ns ns, or in ns when tick_ns is 0. */
+static inline uint64_t tf_go_ts(uint64_t t, double tick_ns)
+{
+	return tick_ns ? tf_tick_ns((int64_t)t, tick_ns) : t;
+}
+
 /* GoEventBatch sparse layout: kind_flags = kind | TF_GOF_* (gscope.proto) */
 enum {
 	TF_GOF_KIND_MASK = 0x3f,
