@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <string.h>
 
+#include "base/gs_cpu.h"
 #include "base/gs_crc32c.h"
 
 #define POLY 0x82f63b78u /* reflected Castagnoli polynomial */
@@ -73,10 +74,8 @@ uint32_t gs_crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	static int hw = -1;
 
-	if (hw < 0) {
-		__builtin_cpu_init();
-		hw = __builtin_cpu_supports("sse4.2");
-	}
+	if (hw < 0)
+		hw = gs_cpu_has(GS_CPU_SSE42);
 	return hw ? crc32c_hw(crc, buf, len) : gs_crc32c_sw(crc, buf, len);
 }
 #else

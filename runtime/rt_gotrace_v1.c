@@ -71,6 +71,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "base/gs_cpu.h"
 #include "base/gs_err.h"
 #include "base/gs_mem.h"
 #include "runtime/rt_goconv.h"
@@ -1134,8 +1135,7 @@ static int pass1(struct v1_dec *d)
 #ifdef V1_BMI
 	bool bmi;
 
-	__builtin_cpu_init();
-	bmi = __builtin_cpu_supports("bmi");
+	bmi = gs_cpu_has(GS_CPU_BMI1);
 #endif
 
 	/*
