@@ -845,6 +845,8 @@ go_events(struct ctx *c, const struct tf_go_event *ev, int n, unsigned int sec)
  */
 static int go_batch_sched(struct ctx *c, struct tf_go_cursor *cur)
 {
+	uint64_t bts[TF_GO_SPARSE_BLOCK];
+	uint32_t bkw[TF_GO_SPARSE_BLOCK];
 	struct tf_go_sparse r;
 	struct tf_go_event x;
 	size_t k;
@@ -855,11 +857,23 @@ static int go_batch_sched(struct ctx *c, struct tf_go_cursor *cur)
 	if (r.rd != SCHED_RD || !r.s[TF_GO_GOID])
 		return -EAGAIN; /* (no goid column: no transitions) */
 	while (ok && !err && (k = tf_go_sparse__safe(&r)) > 0) {
-		do {
+		/* a block's times and kind_flags at once, where it can */
+		while (k >= TF_GO_SPARSE_BLOCK && tf_go_sparse__block(&r, bts, bkw)) {
+			for (int i = 0; i < TF_GO_SPARSE_BLOCK && ok && !err; i++) {
+				ok = tf_go_sparse__rest(&r, &x, bts[i], bkw[i], true, SCHED_RD, true);
+				if (ok)
+					err = go_event(c, &x, AN_GO_SCHED);
+			}
+			if (!ok || err)
+				break;
+			k -= TF_GO_SPARSE_BLOCK;
+		}
+		while (ok && !err && k) {
 			ok = tf_go_sparse__one_rd(&r, &x, true, SCHED_RD, true);
 			if (ok)
 				err = go_event(c, &x, AN_GO_SCHED);
-		} while (ok && !err && --k);
+			k--;
+		}
 	}
 	while (ok && !err && !tf_go_sparse__done(&r)) {
 		ok = tf_go_sparse__one_rd(&r, &x, false, SCHED_RD, true);

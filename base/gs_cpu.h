@@ -16,6 +16,8 @@
 enum gs_cpu_feature {
 	GS_CPU_SSE42,   /* crc32 */
 	GS_CPU_BMI1,    /* blsr, tzcnt */
+	/* AVX-512 F, BW, DQ, VBMI2 and BMI2: varint columns a block at a time */
+	GS_CPU_AVX512_VBMI2,
 };
 
 #if defined(__x86_64__) && defined(__has_include)
@@ -33,6 +35,10 @@ static inline bool gs_cpu_has(enum gs_cpu_feature f)
 		return CPU_FEATURE_ACTIVE(SSE4_2);
 	case GS_CPU_BMI1:
 		return CPU_FEATURE_ACTIVE(BMI1);
+	case GS_CPU_AVX512_VBMI2:
+		return CPU_FEATURE_ACTIVE(AVX512F) && CPU_FEATURE_ACTIVE(AVX512BW) &&
+		       CPU_FEATURE_ACTIVE(AVX512DQ) && CPU_FEATURE_ACTIVE(AVX512_VBMI2) &&
+		       CPU_FEATURE_ACTIVE(BMI2);
 	}
 	return false;
 #elif defined(__x86_64__) && defined(__GNUC__)
@@ -42,6 +48,10 @@ static inline bool gs_cpu_has(enum gs_cpu_feature f)
 		return __builtin_cpu_supports("sse4.2");
 	case GS_CPU_BMI1:
 		return __builtin_cpu_supports("bmi");
+	case GS_CPU_AVX512_VBMI2:
+		return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+		       __builtin_cpu_supports("avx512dq") &&
+		       __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("bmi2");
 	}
 	return false;
 #else

@@ -1137,3 +1137,130 @@ int tf_go_cursor__read(struct tf_go_cursor *c, struct tf_go_event *ev, size_t ma
 	}
 	return (int)n;
 }
+
+/* ------------------------------------------------- sparse blocks, SIMD */
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#include "base/gs_cpu.h"
+
+#define SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vbmi2,bmi,bmi2")))
+
+/*
+ * 32 varints of 1 or 2 bytes from p (avail bytes readable) into 16-bit
+ * lanes; *used: the bytes they take.  False when one of them is longer
+ * (or fewer than 32 end within 64 bytes).  The varint ends are the bytes
+ * without a continuation bit (t); a value has two bytes where the byte
+ * before its end continues: one bit per value (pext), which spreads the
+ * bytes over the lanes (expand).
+ */
+static SIMD_TARGET inline bool var12x32(const uint8_t *p, size_t avail, __m512i *out,
+					unsigned int *used)
+{
+	__mmask64 valid = avail >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << avail) - 1;
+	__m512i in = _mm512_maskz_loadu_epi8(valid, p), w;
+	uint64_t c = _mm512_movepi8_mask(in) & valid;
+	uint64_t t = ~c & valid, last, span, two;
+
+	if (__builtin_popcountll(t) < 32)
+		return false;
+	last = _pdep_u64((uint64_t)1 << 31, t); /* the 32nd value's end */
+	span = last | (last - 1);
+	if (c & (c >> 1) & span)
+		return false; /* a value of 3 bytes or more */
+	two = _pext_u64(c << 1, t & span);
+	w = _mm512_maskz_expand_epi8(0x5555555555555555ull | _pdep_u64(two, 0xaaaaaaaaaaaaaaaaull),
+				     in);
+	*out = _mm512_or_si512(_mm512_and_si512(w, _mm512_set1_epi16(0x7f)),
+			       _mm512_and_si512(_mm512_srli_epi16(w, 1),
+						_mm512_set1_epi16(0x3f80)));
+	*used = (unsigned int)__builtin_ctzll(last) + 1;
+	return true;
+}
+
+/* Running sum of 8 time deltas from carry (all lanes the last time). */
+static SIMD_TARGET inline __m512i time8(__m128i d, __m512i *carry)
+{
+	__m512i z = _mm512_setzero_si512(), x = _mm512_cvtepi16_epi64(d);
+
+	x = _mm512_add_epi64(x, _mm512_alignr_epi64(x, z, 7));
+	x = _mm512_add_epi64(x, _mm512_alignr_epi64(x, z, 6));
+	x = _mm512_add_epi64(x, _mm512_alignr_epi64(x, z, 4));
+	x = _mm512_add_epi64(x, *carry);
+	*carry = _mm512_permutexvar_epi64(_mm512_set1_epi64(7), x);
+	return x;
+}
+
+/* tf_tick_ns() of 8 times; false where one is out of range (as it says). */
+static SIMD_TARGET inline bool ns8(__m512i x, __m512d k, uint64_t *out)
+{
+	__m512i n = _mm512_cvttpd_epi64(_mm512_mul_pd(_mm512_cvtepi64_pd(x), k));
+
+	_mm512_storeu_si512(out, n);
+	return !_mm512_cmpeq_epi64_mask(n, _mm512_set1_epi64(INT64_MIN));
+}
+
+static SIMD_TARGET bool block_avx512(struct tf_go_sparse *r, uint64_t *ts, uint32_t *kw)
+{
+	const uint8_t *tp = r->s[TF_GO_TS], *kp = r->s[TF_GO_KIND_FLAGS];
+	__m512i tv, kv, d, carry, x[4];
+	__m512d k = _mm512_set1_pd(r->k);
+	unsigned int tu, ku;
+	bool ok = true;
+
+	if (!var12x32(tp, (size_t)(r->e[TF_GO_TS] - tp), &tv, &tu) ||
+	    !var12x32(kp, (size_t)(r->e[TF_GO_KIND_FLAGS] - kp), &kv, &ku) ||
+	    _mm512_cmpgt_epu16_mask(kv, _mm512_set1_epi16(TF_GOF_ALL)))
+		return false;
+	/* zigzag: the deltas as int16, then summed from the last time */
+	d = _mm512_xor_si512(_mm512_srli_epi16(tv, 1),
+			     _mm512_sub_epi16(_mm512_setzero_si512(),
+					      _mm512_and_si512(tv, _mm512_set1_epi16(1))));
+	carry = _mm512_set1_epi64((int64_t)r->t);
+	x[0] = time8(_mm512_extracti32x4_epi32(d, 0), &carry);
+	x[1] = time8(_mm512_extracti32x4_epi32(d, 1), &carry);
+	x[2] = time8(_mm512_extracti32x4_epi32(d, 2), &carry);
+	x[3] = time8(_mm512_extracti32x4_epi32(d, 3), &carry);
+	if (r->k != 0) {
+		for (int i = 0; i < 4; i++)
+			ok &= ns8(x[i], k, ts + 8 * i);
+		if (!ok)
+			return false;
+	} else {
+		for (int i = 0; i < 4; i++)
+			_mm512_storeu_si512(ts + 8 * i, x[i]);
+	}
+	_mm512_storeu_si512(kw, _mm512_cvtepu16_epi32(_mm512_castsi512_si256(kv)));
+	_mm512_storeu_si512(kw + 16, _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(kv, 1)));
+	r->t = (uint64_t)_mm_cvtsi128_si64(_mm512_castsi512_si128(carry));
+	r->s[TF_GO_TS] = tp + tu;
+	r->s[TF_GO_KIND_FLAGS] = kp + ku;
+	return true;
+}
+
+bool tf_go_sparse__have_block(void)
+{
+	static int have = -1;
+
+	if (have < 0)
+		have = gs_cpu_has(GS_CPU_AVX512_VBMI2);
+	return have;
+}
+
+bool tf_go_sparse__block(struct tf_go_sparse *r, uint64_t *ts, uint32_t *kw)
+{
+	return tf_go_sparse__have_block() && block_avx512(r, ts, kw);
+}
+#else
+bool tf_go_sparse__have_block(void)
+{
+	return false;
+}
+
+bool tf_go_sparse__block(struct tf_go_sparse *r, uint64_t *ts, uint32_t *kw)
+{
+	(void)r, (void)ts, (void)kw;
+	return false;
+}
+#endif

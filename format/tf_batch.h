@@ -301,27 +301,17 @@ static inline size_t tf_go_sparse__safe(const struct tf_go_sparse *r)
 	} while (0)
 
 /*
- * The next event into *x; false on a malformed value (r->bad: its column).
- * rd: r->rd, or the same as a constant where the caller knows it; goid:
- * whether the goid column is read, r->s[TF_GO_GOID] != NULL, or the same
- * as a constant.
+ * The rest of an event whose time ts (ns) and kind_flags kw (checked
+ * against TF_GOF_ALL) have been read: its other columns, as
+ * tf_go_sparse__one_rd() below.
  */
 static inline __attribute__((always_inline)) bool
-tf_go_sparse__one_rd(struct tf_go_sparse *r, struct tf_go_event *x, bool fast, uint32_t rd,
-		     bool goid)
+tf_go_sparse__rest(struct tf_go_sparse *r, struct tf_go_event *x, uint64_t ts, uint64_t kw,
+		   bool fast, uint32_t rd, bool goid)
 {
-	uint64_t v, kw;
-	const uint8_t *kf = r->s[TF_GO_KIND_FLAGS];
+	uint64_t v;
 
-	TF_GO_SPARSE_GET_(r, TF_GO_TS, v, fast);
-	r->t += (uint64_t)gs_zigzag_dec(v);
-	TF_GO_SPARSE_GET_(r, TF_GO_KIND_FLAGS, kw, fast);
-	if (kw > TF_GOF_ALL) {
-		r->s[TF_GO_KIND_FLAGS] = kf; /* c->bad: where the value starts */
-		r->bad = TF_GO_KIND_FLAGS;
-		return false;
-	}
-	x->ts = tf_go_ts(r->t, r->k);
+	x->ts = ts;
 	x->tick = 0;
 	x->pid = r->pid;
 	x->kind = (uint32_t)(kw & TF_GOF_KIND_MASK);
@@ -363,6 +353,44 @@ tf_go_sparse__one_rd(struct tf_go_sparse *r, struct tf_go_event *x, bool fast, u
 		TF_GO_SPARSE_GET_(r, TF_GO_ARG2, x->arg2, false);
 	return true;
 }
+
+/*
+ * The next event into *x; false on a malformed value (r->bad: its column).
+ * rd: r->rd, or the same as a constant where the caller knows it; goid:
+ * whether the goid column is read, r->s[TF_GO_GOID] != NULL, or the same
+ * as a constant.
+ */
+static inline __attribute__((always_inline)) bool
+tf_go_sparse__one_rd(struct tf_go_sparse *r, struct tf_go_event *x, bool fast, uint32_t rd,
+		     bool goid)
+{
+	uint64_t v, kw;
+	const uint8_t *kf = r->s[TF_GO_KIND_FLAGS];
+
+	TF_GO_SPARSE_GET_(r, TF_GO_TS, v, fast);
+	r->t += (uint64_t)gs_zigzag_dec(v);
+	TF_GO_SPARSE_GET_(r, TF_GO_KIND_FLAGS, kw, fast);
+	if (kw > TF_GOF_ALL) {
+		r->s[TF_GO_KIND_FLAGS] = kf; /* c->bad: where the value starts */
+		r->bad = TF_GO_KIND_FLAGS;
+		return false;
+	}
+	return tf_go_sparse__rest(r, x, tf_go_ts(r->t, r->k), kw, fast, rd, goid);
+}
+
+/*
+ * TF_GO_SPARSE_BLOCK (32) events' times (ns) and kind_flags at once, into
+ * ts[] and kw[], from the dense ts and kind_flags columns, for
+ * tf_go_sparse__rest() to take one by one; with SIMD where the CPU has it.
+ * Returns false, having read nothing, where those values need the
+ * one-by-one reader: a longer varint, a kind_flags value out of range, a
+ * time out of int64 range, or no SIMD.  The columns must hold at least
+ * that many values (tf_go_sparse__safe()).
+ */
+#define TF_GO_SPARSE_BLOCK 32
+bool tf_go_sparse__block(struct tf_go_sparse *r, uint64_t *ts, uint32_t *kw);
+bool tf_go_sparse__have_block(void);
+
 #undef TF_GO_SPARSE_GET_
 
 static inline __attribute__((always_inline)) bool

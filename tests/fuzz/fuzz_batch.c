@@ -4,7 +4,9 @@
  * bytes as one of the four batch kinds; when that succeeds, re-encode and
  * decode again, and require the same values (a round-trip oracle).  Go
  * event batches also go through the cursor, which must read the same
- * events when the decoder accepts the bytes (and never crash otherwise).
+ * events when the decoder accepts the bytes (and never crash otherwise),
+ * and the sparse reader, which must read the same one by one and a block
+ * at a time.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -58,6 +60,11 @@ static void check_cursor(const uint8_t *p, size_t len, const struct tf_batch *d)
 	if (gocursor_read_agrees(p, len, d, UINT32_MAX, 1 + len % 64, why, sizeof(why)) ||
 	    gocursor_read_agrees(p, len, d, 1u << TF_GO_STACK | 1u << TF_GO_P, 3, why,
 				 sizeof(why)))
+		abort();
+	/* the sparse reader a block at a time (SIMD) as one by one */
+	if (gocursor_block_agrees(p, len, UINT32_MAX, why, sizeof(why)) ||
+	    gocursor_block_agrees(p, len, 1u << TF_GO_GOID | 1u << TF_GO_STACK | 1u << TF_GO_REASON,
+				  why, sizeof(why)))
 		abort();
 }
 

@@ -26,4 +26,25 @@ bool gocursor_event_eq(const struct tf_go_event *a, const struct tf_go_event *b)
 int gocursor_read_agrees(const uint8_t *p, size_t len, const struct tf_batch *d,
 			 uint32_t want, size_t max, char *why, size_t why_len);
 
+/*
+ * The events of a canonical sparse GoEventBatch body through the inline
+ * sparse reader: one by one (tf_go_sparse__one()), or also a block at a
+ * time where it can (tf_go_sparse__block(), then tf_go_sparse__rest(), as
+ * analyze's sched loop).  At most max into ev[].  Returns the number of
+ * events; -1 with *bad at a malformed value; -2 when the columns are not
+ * used up exactly, or there are more than max; -3 when the cursor does not
+ * take the bytes or they are not sparse.  *blocks (may be NULL) counts the
+ * blocks read at once.
+ */
+long gocursor_sparse_read(const uint8_t *p, size_t len, uint32_t want, bool blocks_too,
+			  struct tf_go_event *ev, size_t max, const uint8_t **bad,
+			  size_t *blocks);
+
+/*
+ * gocursor_sparse_read() one by one and by blocks agree: the same events
+ * and end, or the same error at the same byte.  0, or -1 and why.
+ */
+int gocursor_block_agrees(const uint8_t *p, size_t len, uint32_t want, char *why,
+			  size_t why_len);
+
 #endif

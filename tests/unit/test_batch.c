@@ -1936,3 +1936,108 @@ Test(batch, go_ticks_exact)
 	}
 	tf_batch_buf__release(&bb);
 }
+
+/*
+ * The block reader gives what the one-by-one reader gives, on random
+ * sparse batches: time deltas of one, two and three bytes (positive and
+ * negative), kind_flags of one and two bytes, clocks in ns and in ticks
+ * (one far enough to clamp), batches shorter than a block; and where a
+ * value is malformed, the same error at the same byte.
+ */
+Test(batch, go_sparse_block_agrees)
+{
+	/* largest time delta (zigzag) per case: 1 byte, 2, mixed with 3 */
+	static const uint64_t dmax[] = { 0x7f, 0x3fff, 0x1fffff };
+	static const double clocks[] = { 0, 2.5, 74.0 / 3, 1e15 };
+	enum { N = 700 };
+	struct tf_go_event *a = calloc(N, sizeof(*a)), *b = calloc(N, sizeof(*b));
+	int64_t *ts = calloc(N, sizeof(*ts));
+	uint64_t *goid = calloc(N, sizeof(*goid)), *stack = calloc(N, sizeof(*stack));
+	uint64_t *reason = calloc(N, sizeof(*reason));
+	uint32_t *kf = calloc(N, sizeof(*kf));
+	size_t blocks = 0, fallbacks = 0, errors = 0;
+	struct rng r = { 7 };
+
+	cr_assert(a && b && ts && goid && stack && reason && kf);
+	for (int iter = 0; iter < 240; iter++) {
+		Gscope__V1__GoEventBatch m = GSCOPE__V1__GO_EVENT_BATCH__INIT;
+		size_t n = iter % 8 == 0 ? rnd(&r) % 40 + 1 : rnd(&r) % (N - 32) + 32;
+		uint64_t dm = dmax[iter % 3];
+		double clk = clocks[(iter / 3) % 4];
+		size_t ns = 0, nr = 0, len, before;
+		const uint8_t *bad_a = NULL, *bad_b = NULL;
+		long na, nb;
+		uint8_t *buf;
+
+		for (size_t i = 0; i < n; i++) {
+			/* mostly 1 byte, some 2; 3 only in the third case, rarely */
+			uint64_t z = rnd(&r) % 4 ? rnd(&r) % 0x80 : rnd(&r) % 0x4000;
+
+			if (dm > 0x3fff && rnd(&r) % 200 == 0)
+				z = rnd(&r) % dm;
+			ts[i] = gs_zigzag_dec(z & dm);
+			goid[i] = rnd(&r) % 3 ? rnd(&r) % 100 : rnd(&r) % 100000;
+			kf[i] = (uint32_t)(rnd(&r) % 64);
+			if (rnd(&r) % 3 == 0) {
+				kf[i] |= TF_GOF_STACK;
+				stack[ns++] = rnd(&r) % 1000 + 1;
+			}
+			if (rnd(&r) % 4 == 0) { /* two bytes of kind_flags */
+				kf[i] |= TF_GOF_REASON;
+				reason[nr++] = rnd(&r) % 50 + 1;
+			}
+		}
+		if (iter % 10 == 9) /* a kind_flags value past TF_GOF_ALL (2 bytes) */
+			kf[rnd(&r) % n] = TF_GOF_ALL + 1 + (uint32_t)(rnd(&r) % 100);
+		m.has_pid = m.has_base_ts = 1;
+		m.pid = 1;
+		m.base_ts = 1000;
+		if (clk != 0) {
+			m.has_tick_ns = m.has_base_tick = 1;
+			m.tick_ns = clk;
+			m.base_tick = 1000;
+			m.n_tick_delta = n, m.tick_delta = ts;
+		} else {
+			m.n_ts_delta = n, m.ts_delta = ts;
+		}
+		m.n_goid = n, m.goid = goid;
+		m.n_kind_flags = n, m.kind_flags = kf;
+		m.n_stack_id = ns, m.stack_id = stack;
+		m.n_reason_sid = nr, m.reason_sid = reason;
+		len = gscope__v1__go_event_batch__get_packed_size(&m);
+		buf = malloc(len);
+		cr_assert_not_null(buf);
+		gscope__v1__go_event_batch__pack(&m, buf);
+
+		na = gocursor_sparse_read(buf, len, UINT32_MAX, false, a, N, &bad_a, &blocks);
+		before = blocks;
+		nb = gocursor_sparse_read(buf, len, UINT32_MAX, true, b, N, &bad_b, &blocks);
+		cr_assert(na >= 0 || na == -1, "iter %d: %ld", iter, na);
+		cr_assert_eq(na, nb, "iter %d: %ld events one by one, %ld by blocks", iter, na, nb);
+		if (na < 0) {
+			cr_assert_eq(bad_a, bad_b, "iter %d: bad at %td and %td", iter, bad_a - buf,
+				     bad_b - buf);
+			errors++;
+		}
+		for (long i = 0; i < na; i++)
+			cr_assert(!memcmp(&a[i], &b[i], sizeof(a[i])),
+				  "iter %d event %ld: ts %llu/%llu kind %u/%u goid %llu/%llu",
+				  iter, i, (unsigned long long)a[i].ts, (unsigned long long)b[i].ts,
+				  a[i].kind, b[i].kind, (unsigned long long)a[i].goid,
+				  (unsigned long long)b[i].goid);
+		if (na >= 0 && (size_t)na >= TF_GO_SPARSE_BLOCK + 10 && blocks == before)
+			fallbacks++;
+		free(buf);
+	}
+	if (tf_go_sparse__have_block()) {
+		cr_assert_gt(blocks, 300, "%zu blocks read at once", blocks);
+		cr_assert_gt(fallbacks, 5, "%zu batches read one by one", fallbacks);
+		fprintf(stderr, "batch::go_sparse_block_agrees: %zu blocks, %zu batches without "
+				"one, %zu malformed\n", blocks, fallbacks, errors);
+	} else {
+		fprintf(stderr, "batch::go_sparse_block_agrees: no AVX-512 VBMI2 here, "
+				"only the one-by-one reader checked\n");
+	}
+	cr_assert_gt(errors, 10);
+	free(a), free(b), free(ts), free(goid), free(stack), free(reason), free(kf);
+}
