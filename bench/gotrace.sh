@@ -10,7 +10,9 @@
 # same command, and prints the median CPU time (user+sys) and peak RSS of
 # each, their ratios, and gscope's events per CPU-second.  The VM's speed
 # drifts over minutes, for both tools alike, so the median of each run's
-# own ratio (the two tools timed back to back) is printed as well.
+# own ratio (the two tools timed back to back) is printed as well.  Last,
+# gscope alone on the v1 and the v2 file, interleaved run by run: its
+# events per CPU-second on the one against the other.
 #   usage: bench/gotrace.sh [REPS]        (default 7; run from the repo root)
 set -euo pipefail
 REPS=${1:-7}
@@ -95,17 +97,46 @@ bench_one() { # version [mode [first-scale]]
 	echo "  gscope import+analyze: cpu_s=$gc peak_mib=$((gm / 1024))"
 	echo "  go${v} tool trace -pprof=sched: cpu_s=$rc peak_mib=$((rm / 1024))"
 	awk -v gc="$gc" -v rc="$rc" -v gm="$gm" -v rm="$rm" -v ev="$events" \
-		-v pr="$(printf '%s\n' "${pair[@]}" | median)" 'BEGIN {
+		-v pr="$(printf '%s\n' "${pair[@]}" | median)" \
+		-v lo="$(printf '%s\n' "${pair[@]}" | sort -n | head -1)" \
+		-v hi="$(printf '%s\n' "${pair[@]}" | sort -n | tail -1)" 'BEGIN {
 		printf "  cpu_ratio=%.1fx (go tool trace / gscope)\n", rc / (gc > 0 ? gc : 0.001)
-		printf "  cpu_ratio_paired=%.1fx (median of the %d runs\x27 own ratios)\n", pr, '"$REPS"'
+		printf "  cpu_ratio_paired=%.1fx (median of the %d runs\x27 own ratios; %.1fx to %.1fx)\n", pr, '"$REPS"', lo, hi
 		printf "  memory_ratio=%.3f (gscope / go tool trace)\n", gm / rm
 		printf "  gscope_events_per_cpu_s=%.0f\n", ev / (gc > 0 ? gc : 0.001)
+	}'
+}
+
+# gscope's events per CPU-second on the v2 file against the v1 file, the
+# two interleaved run by run (3 * REPS pairs) so that the VM's drift hits
+# both alike: the median of the pairs' ratios, and of each file's runs
+v2_vs_v1() {
+	local t1 t2 e1 e2 i a b r1=() r2=() pr=()
+	t1=$(make_trace 1.19); t2=$(make_trace 1.23)
+	e1=$("$GSCOPE" import "$t1" -o "$OUT/b.gst" 2>/dev/null &&
+		"$GSCOPE" info --json "$OUT/b.gst" | awk -F'[:,]' '/"go_events"/ { gsub(/ /, "", $2); print $2; exit }')
+	e2=$("$GSCOPE" import "$t2" -o "$OUT/b.gst" 2>/dev/null &&
+		"$GSCOPE" info --json "$OUT/b.gst" | awk -F'[:,]' '/"go_events"/ { gsub(/ /, "", $2); print $2; exit }')
+	for ((i = 0; i < 3 * REPS; i++)); do
+		a=$(gscope_run "$t1"); a=${a% *}
+		b=$(gscope_run "$t2"); b=${b% *}
+		r1+=("$a"); r2+=("$b")
+		pr+=("$(awk -v a="$a" -v b="$b" -v e1="$e1" -v e2="$e2" 'BEGIN { printf "%.3f", (e2 / b) / (e1 / a) }')")
+	done
+	a=$(printf '%s\n' "${r1[@]}" | median); b=$(printf '%s\n' "${r2[@]}" | median)
+	echo "gscope v2 file against v1 file, interleaved, $((3 * REPS)) runs each:"
+	awk -v a="$a" -v b="$b" -v e1="$e1" -v e2="$e2" \
+		-v pr="$(printf '%s\n' "${pr[@]}" | median)" 'BEGIN {
+		printf "  v1: cpu_s=%.4f events_per_cpu_s=%.0f\n", a, e1 / a
+		printf "  v2: cpu_s=%.4f events_per_cpu_s=%.0f\n", b, e2 / b
+		printf "  v2_events_per_s_vs_v1=%.3f (median of the pairs\x27 ratios)\n", pr
 	}'
 }
 
 echo "bench/gotrace: $(nproc) CPUs, medians of $REPS runs (CPU = user + sys)"
 bench_one 1.19
 bench_one 1.23
+v2_vs_v1
 # the mix of goroutine storms, ping-pong, mutexes, syscalls and GC, 5 M
 # events, like the 24 MB trace of the issue (go tool trace: 1.6-1.9 GB)
 bench_one 1.19 mixed 64
