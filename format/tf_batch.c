@@ -3,7 +3,11 @@
 #include <float.h>
 #include <limits.h>
 #include <string.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
+#include "base/gs_cpu.h"
 #include "base/gs_err.h"
 #include "base/gs_varint.h"
 #include "format/tf_batch.h"
@@ -1141,10 +1145,6 @@ int tf_go_cursor__read(struct tf_go_cursor *c, struct tf_go_event *ev, size_t ma
 /* ------------------------------------------------- sparse blocks, SIMD */
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
-#include "base/gs_cpu.h"
-
 #define SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vbmi2,bmi,bmi2")))
 
 /*
