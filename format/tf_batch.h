@@ -384,8 +384,10 @@ tf_go_sparse__one_rd(struct tf_go_sparse *r, struct tf_go_event *x, bool fast, u
  * tf_go_sparse__rest() to take one by one; with SIMD where the CPU has it.
  * Returns false, having read nothing, where those values need the
  * one-by-one reader: a longer varint, a kind_flags value out of range, a
- * time out of int64 range, or no SIMD.  The columns must hold at least
- * that many values (tf_go_sparse__safe()).
+ * time out of int64 range, fewer than 32 values left, or no SIMD.  Its
+ * reads stay within the two columns; the other columns' values are the
+ * caller's to read (with tf_go_sparse__rest(), fast only for events
+ * tf_go_sparse__safe() counts).
  */
 #define TF_GO_SPARSE_BLOCK 32
 bool tf_go_sparse__block(struct tf_go_sparse *r, uint64_t *ts, uint32_t *kw);
