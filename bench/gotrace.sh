@@ -74,12 +74,16 @@ gscope_run() { # trace -> "cpu peak"
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
+go_events_of() { # trace -> its number of Go events, as gscope imports it
+	"$GSCOPE" import "$1" -o "$OUT/b.gst" 2>/dev/null
+	"$GSCOPE" info --json "$OUT/b.gst" | awk -F'[:,]' '/"go_events"/ { gsub(/ /, "", $2); print $2; exit }'
+}
+
 bench_one() { # version [mode [first-scale]]
 	local v=$1 t go events gcpu=() gmem=() rcpu=() rmem=() pair=() i r
 	t=$(make_trace "$@")
 	go=$(gobin "$v")
-	"$GSCOPE" import "$t" -o "$OUT/b.gst" 2>/dev/null
-	events=$("$GSCOPE" info --json "$OUT/b.gst" | awk -F'[:,]' '/"go_events"/ { gsub(/ /, "", $2); print $2; exit }')
+	events=$(go_events_of "$t")
 	# interleaved; each measured run follows an unmeasured one of the same
 	# command (a warm-up, as hyperfine --warmup 1), so that neither tool is
 	# timed with caches just emptied by the other's 0.9 GB run
@@ -113,10 +117,7 @@ bench_one() { # version [mode [first-scale]]
 v2_vs_v1() {
 	local t1 t2 e1 e2 i a b r1=() r2=() pr=()
 	t1=$(make_trace 1.19); t2=$(make_trace 1.23)
-	e1=$("$GSCOPE" import "$t1" -o "$OUT/b.gst" 2>/dev/null &&
-		"$GSCOPE" info --json "$OUT/b.gst" | awk -F'[:,]' '/"go_events"/ { gsub(/ /, "", $2); print $2; exit }')
-	e2=$("$GSCOPE" import "$t2" -o "$OUT/b.gst" 2>/dev/null &&
-		"$GSCOPE" info --json "$OUT/b.gst" | awk -F'[:,]' '/"go_events"/ { gsub(/ /, "", $2); print $2; exit }')
+	e1=$(go_events_of "$t1"); e2=$(go_events_of "$t2")
 	for ((i = 0; i < 3 * REPS; i++)); do
 		a=$(gscope_run "$t1"); a=${a% *}
 		b=$(gscope_run "$t2"); b=${b% *}
